@@ -1,0 +1,50 @@
+"""gesturekit: control software with hand gestures.
+
+The public API. Plugin authors need only ``from gesturekit import hookimpl`` and the values.
+"""
+
+from ._exceptions import (
+    ConfigError,
+    DeviceUnavailableError,
+    GestureKitError,
+    InputError,
+    ModelError,
+    PluginError,
+    SourceError,
+)
+from .hookspecs import hookimpl, hookspec
+from .values import FINGERS, KEYPOINT_NAMES, Detection, Frame, GestureEvent, Hand, HandLandmark
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "hookimpl",
+    "hookspec",
+    "Hand",
+    "Frame",
+    "Detection",
+    "GestureEvent",
+    "HandLandmark",
+    "KEYPOINT_NAMES",
+    "FINGERS",
+    "GestureKitError",
+    "InputError",
+    "SourceError",
+    "ConfigError",
+    "ModelError",
+    "DeviceUnavailableError",
+    "PluginError",
+]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - lazy imports keep `import gesturekit` light
+    if name in ("Tracker", "TrackerOptions"):
+        from . import tracking
+
+        return getattr(tracking, name)
+    if name in ("get_plugin_manager",):
+        from . import plugins
+
+        return plugins.get_plugin_manager
+    raise AttributeError(f"module 'gesturekit' has no attribute {name!r}")

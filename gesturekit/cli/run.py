@@ -1,0 +1,63 @@
+"""``gesturekit run --source SRC``: track a source and print GestureEvents as JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..pipeline import Pipeline
+from ..plugins import get_plugin_manager
+from ..recording import FrameWriter
+from ..sources import ThreadedReader, open_source
+from .common import add_plugin_options, add_tracker_options, tracker_options_from
+from .detect import build_classifiers, build_engine
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="track a source and print gesture events",
+                       description="Track a camera, video, images, stream or landmark recording and print "
+                                   "GestureEvents as JSON lines on stdout.")
+    p.add_argument("--source", required=True, metavar="SRC",
+                   help="camera index (0), video file, image/folder/glob, rtsp:// or http:// URL, or a .jsonl "
+                        "landmark recording")
+    p.add_argument("--frames-jsonl", metavar="FILE", help="write one JSON line per frame with its hands")
+    p.add_argument("--record-landmarks", metavar="FILE", help="record the session for replay (--source FILE)")
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--realtime", action="store_true", help="pace files at their frame rate")
+    add_tracker_options(p)
+    add_plugin_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    source = open_source(args.source, realtime=args.realtime)
+    opts = tracker_options_from(args, mode=source.mode, live=source.live)
+    pm = get_plugin_manager(args.plugin_path)
+    writers = []
+    try:
+        if args.frames_jsonl:
+            writers.append(FrameWriter(args.frames_jsonl, ndigits=6, header=False))
+        if args.record_landmarks:
+            writers.append(FrameWriter(args.record_landmarks, ndigits=None))
+        reader = ThreadedReader(source)
+        with Pipeline(pm, opts, classifiers=build_classifiers(pm), engine=build_engine(),
+                      source_name=source.name) as pipe:
+            pm.hook.gesturekit_startup()
+            try:
+                for result in pipe.run(reader, max_frames=args.max_frames):
+                    if not result.tail:
+                        for w in writers:
+                            w.write(result.frame)
+                    for ev in result.events:
+                        sys.stdout.write(json.dumps(ev.to_dict(), separators=(",", ":")) + "\n")
+                    sys.stdout.flush()
+            finally:
+                reader.close()
+                pm.hook.gesturekit_shutdown()
+        if reader.dropped:
+            print(f"gesturekit: {reader.dropped} frames dropped to keep up with the live source", file=sys.stderr)
+    finally:
+        for w in writers:
+            w.close()
+    return 0

@@ -1,0 +1,143 @@
+"""The per-frame pipeline: source items -> tracker -> classifiers -> temporal engine -> events.
+
+It has no I/O of its own: it takes source items in and gives Frames and GestureEvents out;
+the CLI and the daemon wrap sources, recorders and sinks around it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pluggy
+
+from .guard import Guarded, call_hook_isolated
+from .sources.base import SourceItem
+from .tracking import Tracker, TrackerOptions
+from .values import Detection, Frame, GestureEvent
+
+__all__ = ["Pipeline", "PipelineResult", "Classifier", "TemporalEngineLike"]
+
+log = logging.getLogger("gesturekit.pipeline")
+
+
+class Classifier(Protocol):
+    """What a classifier factory returns."""
+
+    def classify(self, frame: Frame) -> list[Detection]: ...
+
+
+class TemporalEngineLike(Protocol):
+    """Turns per-frame Detections into GestureEvents with start/hold/update/end/pulse phases."""
+
+    def update(self, frame: Frame, detections: list[Detection]) -> list[GestureEvent]: ...
+
+    def finish(self, t: float) -> list[GestureEvent]: ...
+
+
+@dataclass
+class PipelineResult:
+    """The pipeline's output for one frame."""
+
+    frame: Frame
+    detections: list[Detection] = field(default_factory=list)
+    events: list[GestureEvent] = field(default_factory=list)
+    #: True for the last result, which only carries the ``end`` events of gestures still
+    #: active when the source ended (its ``frame`` repeats the last frame).
+    tail: bool = False
+
+
+class Pipeline:
+    """Runs frames through the tracker, every classifier and the temporal engine.
+
+    :param pm: the plugin manager (its ``gesturekit_classify`` and ``gesturekit_frame`` hooks
+        are called, each plugin isolated from the others' failures).
+    :param tracker_options: options for the tracker, created on the first image.
+    :param classifiers: named classifier objects built from config.
+    :param engine: the temporal engine; without one no events are produced.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, tracker_options: TrackerOptions | None = None,
+                 classifiers: dict[str, Classifier] | None = None,
+                 engine: TemporalEngineLike | None = None, source_name: str = "") -> None:
+        self.pm = pm
+        self.tracker_options = tracker_options or TrackerOptions()
+        self.classifiers = {name: Guarded(name, c.classify) for name, c in (classifiers or {}).items()}
+        self.engine = engine
+        self.source_name = source_name
+        self._tracker: Tracker | None = None
+        self._guards: dict[str, Guarded] = {}
+        self._last_t = 0.0
+
+    @property
+    def tracker(self) -> Tracker:
+        if self._tracker is None:
+            self._tracker = Tracker(self.tracker_options)
+        return self._tracker
+
+    def frame_for(self, item: SourceItem) -> Frame:
+        """Track one source item (a recorded Frame passes through untouched)."""
+        if item.frame is not None:
+            return item.frame
+        return self.tracker.process(item.image, t=item.t, index=item.index, source=item.name or self.source_name)
+
+    def classify(self, frame: Frame) -> list[Detection]:
+        """All detections for ``frame``: hook implementations, then configured classifiers."""
+        detections: list[Detection] = []
+        for out in call_hook_isolated(self.pm.hook.gesturekit_classify, self._guards, frame=frame):
+            detections.extend(out)
+        for g in self.classifiers.values():
+            out = g(frame)
+            if out:
+                detections.extend(out)
+        return detections
+
+    def process(self, frame: Frame) -> PipelineResult:
+        """Classify a Frame, update the engine, notify observers."""
+        detections = self.classify(frame)
+        events = self.engine.update(frame, detections) if self.engine is not None else []
+        self._last_t = frame.t
+        call_hook_isolated(self.pm.hook.gesturekit_frame, self._guards, frame=frame, detections=detections)
+        return PipelineResult(frame, detections, events)
+
+    def run(self, items: Iterable[SourceItem], max_frames: int | None = None) -> Iterator[PipelineResult]:
+        """Process source items until they end or ``max_frames`` were processed; the engine's
+        still-active gestures get their ``end`` in a last result."""
+        n = 0
+        last: Frame | None = None
+        for item in items:
+            if max_frames is not None and n >= max_frames:
+                break
+            last = self.frame_for(item)
+            yield self.process(last)
+            n += 1
+        if self.engine is not None and last is not None:
+            tail = self.engine.finish(last.t)
+            if tail:
+                yield PipelineResult(last, [], tail, tail=True)
+
+    def failures(self) -> dict[str, int]:
+        """Error counts per plugin/classifier so far."""
+        out = {g.name: g.errors for g in self._guards.values() if g.errors}
+        out.update({name: g.errors for name, g in self.classifiers.items() if g.errors})
+        return out
+
+    def close(self) -> None:
+        if self._tracker is not None:
+            self._tracker.close()
+            self._tracker = None
+        for c in self.classifiers.values():
+            close = getattr(getattr(c.func, "__self__", None), "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # a plugin's close must not mask the real outcome
+                    log.exception("classifier %r failed to close", c.name)
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

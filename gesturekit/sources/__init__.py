@@ -1,0 +1,35 @@
+"""Frame sources: camera, video file, images, RTSP/HTTP streams and landmark replays."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .._exceptions import SourceError
+from .base import Source, SourceItem, ThreadedReader
+from .images import IMAGE_EXTENSIONS, ImageSource, read_image
+from .video import CameraSource, StreamSource, VideoFileSource
+
+__all__ = [
+    "Source", "SourceItem", "ThreadedReader", "ImageSource", "VideoFileSource", "CameraSource",
+    "StreamSource", "open_source", "read_image", "IMAGE_EXTENSIONS",
+]
+
+
+def open_source(spec: str, realtime: bool = False, reconnect: bool = True) -> Source:
+    """Open ``spec``: a camera index (``0``), ``rtsp://``/``http(s)://`` URL, landmark
+    recording (``.jsonl``), image file / directory / glob, or video file."""
+    from ..recording import ReplaySource
+
+    spec = str(spec)
+    if re.fullmatch(r"\d+", spec):
+        return CameraSource(int(spec), reconnect=reconnect)
+    if re.match(r"^(rtsp|rtmp|https?)://", spec, re.I):
+        return StreamSource(spec, reconnect=reconnect)
+    if spec.endswith((".jsonl", ".ndjson")):
+        return ReplaySource(spec, realtime=realtime)
+    if os.path.isdir(spec) or any(c in spec for c in "*?[") or spec.lower().endswith(IMAGE_EXTENSIONS):
+        return ImageSource(spec)
+    if not os.path.exists(spec):
+        raise SourceError(f"file not found: {spec}")
+    return VideoFileSource(spec, realtime=realtime)

@@ -1,0 +1,110 @@
+"""What every source yields, and the threaded reader that decodes ahead of the tracker."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ..values import Frame
+
+__all__ = ["SourceItem", "Source", "ThreadedReader"]
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One decoded image, or (for a replayed recording) a ready Frame.
+
+    :param index: frame number within the source.
+    :param t: seconds on the source's clock.
+    :param image: BGR pixels, or ``None`` when ``frame`` is set.
+    :param frame: a recorded Frame (replay); the tracker is skipped for it.
+    :param name: per-item name (the image file name for image sources).
+    """
+
+    index: int
+    t: float
+    image: np.ndarray | None = field(default=None, repr=False)
+    frame: Frame | None = None
+    name: str = ""
+
+
+class Source(Protocol):
+    """A source of frames. ``live`` sources drop old frames rather than build latency."""
+
+    name: str
+    live: bool
+    #: "video" (one stream, tracked over time) or "image" (independent images).
+    mode: str
+
+    def __iter__(self) -> Iterator[SourceItem]: ...
+
+    def close(self) -> None: ...
+
+
+_END = object()
+
+
+class ThreadedReader:
+    """Runs ``source`` in its own thread and hands items over through a bounded queue.
+
+    Files never drop a frame (the decoder waits for the tracker). Live sources keep only the
+    newest frames: when the queue is full the oldest item is dropped and counted in
+    :attr:`dropped`.
+    """
+
+    def __init__(self, source: Source, maxsize: int = 4) -> None:
+        self.source = source
+        self.dropped = 0
+        self._q: queue.Queue = queue.Queue(maxsize=maxsize)
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"gesturekit-source-{source.name}", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                if self.source.live and item is not _END:
+                    try:
+                        self._q.get_nowait()
+                        self.dropped += 1
+                    except queue.Empty:
+                        pass
+        return False
+
+    def _run(self) -> None:
+        try:
+            for item in self.source:
+                if not self._put(item):
+                    return
+        except BaseException as e:  # handed to the consumer thread
+            self._error = e
+        self._put(_END)
+
+    def __iter__(self) -> Iterator[SourceItem]:
+        while True:
+            try:
+                item = self._q.get(timeout=0.1)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._q.empty():
+                    break
+                continue
+            if item is _END:
+                break
+            yield item
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        """Stop decoding and release the source."""
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.source.close()

@@ -1,0 +1,200 @@
+"""The hand tracker: MediaPipe Tasks HandLandmarker -> :class:`~gesturekit.Frame`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .._exceptions import DeviceUnavailableError, InputError, ModelError
+from .._native import quiet_native_stderr
+from ..values import Frame, Hand
+from .models import MODEL_NAMES, model_bundle
+from .smoothing import OneEuroFilter
+from .tracks import TrackAssigner
+
+__all__ = ["TrackerOptions", "Tracker", "MCP_KNUCKLES"]
+
+#: Index, middle, ring and pinky MCP knuckles: their mean is the origin of ``keypoints3d``.
+MCP_KNUCKLES = [5, 9, 13, 17]
+
+# MediaPipe logs a lot to stderr through glog/absl; keep it to errors unless asked.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """Options of :class:`Tracker`.
+
+    :param model: ``"lite"``, ``"full"`` (default) or a path to a ``hand_landmarker.task``.
+    :param max_hands: most hands tracked at once.
+    :param min_detection_confidence: palm detector threshold.
+    :param min_presence_confidence: hand presence threshold of the landmark model.
+    :param min_tracking_confidence: below this, the palm detector runs again.
+    :param device: ``"cpu"`` or ``"gpu"`` (MediaPipe's GPU delegate; no silent fallback).
+    :param mirrored: the image is a mirrored selfie view (cameras usually are). MediaPipe's
+        handedness assumes mirrored input; for unmirrored input the label is swapped so that
+        ``Hand.handedness`` is always the anatomical hand.
+    :param mode: ``"video"`` (frames of one stream, tracked) or ``"image"`` (independent images).
+    :param smoothing: apply a One-Euro filter to the keypoints of each track (video only).
+    :param smoothing_min_cutoff: One-Euro ``min_cutoff`` (Hz).
+    :param smoothing_beta: One-Euro ``beta``.
+    """
+
+    model: str = "full"
+    max_hands: int = 2
+    min_detection_confidence: float = 0.5
+    min_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    device: Literal["cpu", "gpu"] = "cpu"
+    mirrored: bool = False
+    mode: Literal["video", "image"] = "video"
+    smoothing: bool = False
+    smoothing_min_cutoff: float = 1.0
+    smoothing_beta: float = 0.05
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` on a bad option."""
+        if self.model not in MODEL_NAMES and not str(self.model).endswith(".task"):
+            raise InputError(f"unknown model {self.model!r}: use 'lite', 'full' or a path to a .task file")
+        if self.device not in ("cpu", "gpu"):
+            raise InputError(f"unknown device {self.device!r}: use 'cpu' or 'gpu'")
+        if self.mode not in ("video", "image"):
+            raise InputError(f"unknown mode {self.mode!r}: use 'video' or 'image'")
+        if not 1 <= int(self.max_hands) <= 4:
+            raise InputError(f"max_hands must be between 1 and 4, got {self.max_hands}")
+        for name in ("min_detection_confidence", "min_presence_confidence", "min_tracking_confidence"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise InputError(f"{name} must be within 0..1, got {v}")
+
+
+class Tracker:
+    """Finds up to ``max_hands`` hands per image and returns :class:`~gesturekit.Frame` values.
+
+    Use as a context manager, or call :meth:`close`::
+
+        with Tracker(TrackerOptions(model="lite")) as tracker:
+            frame = tracker.process(image_bgr, t=0.0)
+    """
+
+    def __init__(self, options: TrackerOptions | None = None, **kwargs: object) -> None:
+        self.options = options or TrackerOptions(**kwargs)  # type: ignore[arg-type]
+        self.options.validate()
+        self._landmarker = self._create()
+        self._tracks = TrackAssigner()
+        self._filters: dict[int, OneEuroFilter] = {}
+        self._last_ms = -1
+        self._count = 0
+
+    def _create(self):  # noqa: ANN202 - mediapipe type
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        o = self.options
+        delegate = BaseOptions.Delegate.GPU if o.device == "gpu" else BaseOptions.Delegate.CPU
+        mode = vision.RunningMode.VIDEO if o.mode == "video" else vision.RunningMode.IMAGE
+        opts = vision.HandLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=model_bundle(o.model), delegate=delegate),
+            running_mode=mode,
+            num_hands=int(o.max_hands),
+            min_hand_detection_confidence=o.min_detection_confidence,
+            min_hand_presence_confidence=o.min_presence_confidence,
+            min_tracking_confidence=o.min_tracking_confidence,
+        )
+        try:
+            with quiet_native_stderr():
+                return vision.HandLandmarker.create_from_options(opts)
+        except Exception as e:  # mediapipe raises RuntimeError/ValueError with long messages
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            if o.device == "gpu":
+                raise DeviceUnavailableError(
+                    "the MediaPipe GPU delegate is not available on this machine (MediaPipe could not start "
+                    "its GPU service: no usable OpenGL ES/EGL GPU context); use --device cpu"
+                ) from e
+            raise ModelError(f"could not create the hand landmarker from model {o.model!r}: {first[:200]}") from e
+
+    def __enter__(self) -> Tracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release MediaPipe's graph."""
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def reset(self) -> None:
+        """Forget tracks and filters (e.g. when the source changes)."""
+        self._tracks.reset()
+        self._filters.clear()
+
+    def process(self, image: np.ndarray, t: float | None = None, index: int | None = None,
+                source: str = "") -> Frame:
+        """Track hands in one BGR ``image`` taken at ``t`` seconds and return the Frame."""
+        import mediapipe as mp
+
+        if self._landmarker is None:
+            raise RuntimeError("tracker is closed")
+        if index is None:
+            index = self._count
+        if t is None:
+            t = index / 30.0
+        first = self._count == 0
+        self._count = index + 1
+        h, w = image.shape[:2]
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        # The graph logs its warnings on the first frame: silence that one.
+        quiet = quiet_native_stderr() if first else contextlib.nullcontext()
+        with quiet:
+            result = self._detect(mp_image, t)
+        return Frame(index=index, t=float(t), width=w, height=h, source=source,
+                     hands=self._hands(result, w, h, t), image=image)
+
+    def _detect(self, mp_image, t: float):  # noqa: ANN001, ANN202
+        if self.options.mode == "video":
+            ms = max(int(round(t * 1000)), self._last_ms + 1)  # VIDEO mode needs increasing stamps
+            self._last_ms = ms
+            return self._landmarker.detect_for_video(mp_image, ms)
+        return self._landmarker.detect(mp_image)
+
+    def _hands(self, result, w: int, h: int, t: float) -> tuple[Hand, ...]:  # noqa: ANN001
+        n = len(result.hand_landmarks)
+        if n == 0:
+            if self.options.mode == "video":
+                self._tracks.assign([], [], t, float(np.hypot(w, h)))
+            return ()
+        norm = np.array([[(p.x, p.y) for p in lms] for lms in result.hand_landmarks], dtype=np.float64)
+        px = norm * np.array([w, h], dtype=np.float64)
+        world = np.array([[(p.x, p.y, p.z) for p in lms] for lms in result.hand_world_landmarks], dtype=np.float64)
+        world -= world[:, MCP_KNUCKLES].mean(axis=1, keepdims=True)
+        labels, hscores = [], []
+        for cats in result.handedness:
+            mp_label = cats[0].category_name.lower()
+            # MediaPipe's label is right for a mirrored view; swap it for an unmirrored one.
+            labels.append(mp_label if self.options.mirrored else ("left" if mp_label == "right" else "right"))
+            hscores.append(float(cats[0].score))
+        if self.options.mode == "video":
+            ids = self._tracks.assign(list(px), labels, t, float(np.hypot(w, h)))
+        else:
+            ids = list(range(1, n + 1))
+        hands = []
+        for i in range(n):
+            kp, kp3 = px[i], world[i]
+            if self.options.smoothing and self.options.mode == "video":
+                f = self._filters.setdefault(
+                    ids[i], OneEuroFilter(self.options.smoothing_min_cutoff, self.options.smoothing_beta))
+                kp = f(kp, t)
+            # The Tasks API reports no per-hand presence score; the handedness score stands in.
+            hands.append(Hand(ids[i], labels[i], hscores[i], hscores[i], kp, kp3))
+        if self._filters:
+            live = set(ids)
+            for k in [k for k in self._filters if k not in live]:
+                del self._filters[k]
+        return tuple(sorted(hands, key=lambda hand: hand.track_id))

@@ -1,0 +1,1 @@
+"""First-party gesturekit plugins. They use only gesturekit's public API."""
