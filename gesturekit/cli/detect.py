@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 from ..pipeline import Pipeline
 from ..plugins import get_plugin_manager
 from ..sources import read_image
 from ..sources.images import expand_images
+from ..temporal import TemporalEngine, TemporalSpec
 from .common import add_plugin_options, add_tracker_options, tracker_options_from
+
+log = logging.getLogger("gesturekit.cli")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +54,17 @@ def build_classifiers(pm) -> dict:  # noqa: ANN001
     return {}
 
 
-def build_engine():  # noqa: ANN201
-    """The temporal engine for ``run`` (none until the rule issue lands)."""
-    return None
+def build_engine(classifiers: Mapping[str, Any], source: str = "") -> TemporalEngine:
+    """The temporal engine for ``run`` and ``demo``: per-gesture timing from every classifier in
+    ``classifiers`` that has ``temporal_specs()``; other gestures get the default timing."""
+    specs: dict[str, TemporalSpec] = {}
+    for name, clf in classifiers.items():
+        get = getattr(clf, "temporal_specs", None)
+        if not callable(get):
+            continue
+        for gesture, spec in dict(get() or {}).items():
+            if gesture in specs and specs[gesture] != spec:
+                log.warning("classifier %r sets other timing for %r than an earlier classifier; using %r's",
+                            name, gesture, name)
+            specs[gesture] = spec
+    return TemporalEngine(specs, source=source)

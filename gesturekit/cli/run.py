@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         if args.record_landmarks:
             writers.append(FrameWriter(args.record_landmarks, ndigits=None))
         reader = ThreadedReader(source)
-        with Pipeline(pm, opts, classifiers=build_classifiers(pm), engine=build_engine(),
+        classifiers = build_classifiers(pm)
+        with Pipeline(pm, opts, classifiers=classifiers, engine=build_engine(classifiers),
                       source_name=source.name) as pipe:
             pm.hook.gesturekit_startup()
             try:

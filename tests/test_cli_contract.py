@@ -1,0 +1,156 @@
+"""The CLI contract other issues and external checks rely on: detect --json, run, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from gesturekit import Frame
+from gesturekit.recording import FrameWriter, ReplaySource
+from gesturekit.sources import open_source
+from gesturekit.tracking import Tracker, TrackerOptions
+
+
+def test_detect_json_shape(cli, data):
+    r = cli("detect", data("tracking/hands.jpg"), data("tracking/thumbs-up.png"), "--json")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [o["image"].rsplit("/", 1)[-1] for o in lines] == ["hands.jpg", "thumbs-up.png"]
+    hands_jpg, thumbs = lines
+    assert (hands_jpg["width"], hands_jpg["height"]) == (720, 382)
+    assert len(hands_jpg["hands"]) == 2 and len(thumbs["hands"]) == 1
+    for hand in hands_jpg["hands"] + thumbs["hands"]:
+        assert set(hand) == {"id", "handedness", "handedness_score", "score", "keypoints", "keypoints3d"}
+        assert hand["handedness"] in ("left", "right")
+        assert np.array(hand["keypoints"]).shape == (21, 2)
+        assert np.array(hand["keypoints3d"]).shape == (21, 3)
+        assert 0.5 < hand["score"] <= 1.0
+    assert isinstance(hands_jpg["gestures"], list)
+    assert len({h["id"] for h in hands_jpg["hands"]}) == 2
+
+
+def test_run_writes_frames_jsonl(cli, data, tmp_path):
+    out = tmp_path / "frames.jsonl"
+    r = cli("run", "--source", data("tracking/asl_hand.25fps.mp4"), "--model", "lite", "--max-frames", "12",
+            "--frames-jsonl", out)
+    assert r.returncode == 0, r.stderr
+    frames = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [f["index"] for f in frames] == list(range(12))
+    assert frames[5]["t"] == 0.2  # 25 fps media time
+    assert all(len(f["hands"]) == 1 for f in frames)
+    assert set(frames[0]["hands"][0]) >= {"id", "handedness", "keypoints", "keypoints3d", "score"}
+    for line in r.stdout.splitlines():  # whatever is printed on stdout is GestureEvent JSON
+        assert {"gesture", "phase", "t", "seq"} <= set(json.loads(line))
+
+
+def test_record_then_replay_gives_the_same_frames(cli, data, tmp_path):
+    rec, a, b = tmp_path / "rec.jsonl", tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    r = cli("run", "--source", data("tracking/asl_hand.25fps.mp4"), "--model", "lite", "--max-frames", "30",
+            "--record-landmarks", rec, "--frames-jsonl", a)
+    assert r.returncode == 0, r.stderr
+    r = cli("run", "--source", rec, "--frames-jsonl", b)
+    assert r.returncode == 0, r.stderr
+    assert a.read_text() == b.read_text()
+    original = [json.loads(line) for line in a.read_text().splitlines()]
+    replayed = ReplaySource(str(rec)).frames
+    assert len(replayed) == 30
+    for o, f in zip(original, replayed):
+        np.testing.assert_allclose(f.hands[0].keypoints, o["hands"][0]["keypoints"], atol=1e-6)
+        np.testing.assert_allclose(f.hands[0].keypoints3d, o["hands"][0]["keypoints3d"], atol=1e-6)
+
+
+def test_recording_round_trip_is_exact(data, tmp_path):
+    frames: list[Frame] = []
+    with Tracker(TrackerOptions(model="lite")) as tracker:
+        for item in open_source(str(data("tracking/asl_hand.25fps.mp4"))):
+            frames.append(tracker.process(item.image, item.t, item.index, "clip"))
+            if len(frames) == 10:
+                break
+    path = tmp_path / "rec.jsonl"
+    with FrameWriter(str(path)) as w:
+        for f in frames:
+            w.write(f)
+    replayed = ReplaySource(str(path)).frames
+    assert replayed == frames
+    assert all(np.array_equal(a.hands[0].keypoints, b.hands[0].keypoints) for a, b in zip(frames, replayed))
+
+
+# --- errors a user causes: exit code 2, one line on stderr, no traceback -----------------------------------
+
+
+def _one_line_error(r, *needles: str) -> None:
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def test_missing_file(cli, tmp_path):
+    _one_line_error(cli("detect", tmp_path / "nope.jpg"), "file not found", "nope.jpg")
+    _one_line_error(cli("run", "--source", tmp_path / "nope.mp4"), "file not found", "nope.mp4")
+
+
+def test_unreadable_file(cli, data, tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        # root reads any regular file whatever its mode; this kernel file is write-only even for root
+        locked = "/proc/sys/vm/drop_caches"
+    else:
+        locked = tmp_path / "locked.jpg"
+        locked.write_bytes(data("tracking/hands.jpg").read_bytes())
+        locked.chmod(0)
+    _one_line_error(cli("detect", locked), "cannot read file", str(locked))
+    _one_line_error(cli("run", "--source", locked), "cannot read file", str(locked))
+
+
+def test_folder_without_images(cli, tmp_path):
+    _one_line_error(cli("detect", tmp_path), "no images in directory")
+
+
+def test_file_that_is_not_an_image_or_video(cli, tmp_path):
+    txt = tmp_path / "notes.txt"
+    txt.write_text("hello\n")
+    _one_line_error(cli("run", "--source", txt), "not a readable image or video", "notes.txt")
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"\x89PNG not really")
+    _one_line_error(cli("detect", fake), "not a readable image", "fake.png")
+
+
+def test_corrupt_video(cli, data, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(data("tracking/asl_hand.25fps.mp4").read_bytes()[:2000])
+    _one_line_error(cli("run", "--source", broken), "not a readable image or video", "broken.mp4")
+
+
+def test_camera_that_does_not_open(cli):
+    _one_line_error(cli("run", "--source", "63"), "camera:63", "could not be opened")
+
+
+def test_unknown_model_name(cli, data):
+    _one_line_error(cli("detect", data("tracking/hands.jpg"), "--model", "medium"), "unknown model", "medium")
+    _one_line_error(cli("run", "--source", data("tracking/hands.jpg"), "--model", "big.tflite"), "unknown model")
+
+
+def test_missing_task_file(cli, data, tmp_path):
+    _one_line_error(cli("detect", data("tracking/hands.jpg"), "--model", tmp_path / "hand_landmarker.task"),
+                    "model file not found")
+
+
+def test_gpu_unavailable_is_a_clear_error_not_a_fallback(cli, data):
+    r = cli("detect", data("tracking/hands.jpg"), "--device", "gpu", "--json")
+    # On a machine with a working MediaPipe GPU delegate this succeeds; here (no GPU) it must not fall back.
+    if r.returncode == 0:
+        assert json.loads(r.stdout.splitlines()[0])["hands"]
+    else:
+        _one_line_error(r, "GPU", "--device cpu")
+        assert r.stdout == ""
+
+
+def test_broken_recording(cli, tmp_path):
+    rec = tmp_path / "bad.jsonl"
+    rec.write_text('{"index": 0, "t": 0, "width": 10, "height": 10, "hands": []}\n{"index": 1, oops\n')
+    _one_line_error(cli("run", "--source", rec), "bad.jsonl:2", "not a gesturekit landmark recording")
