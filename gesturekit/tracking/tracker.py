@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Literal
 
+import cv2
 import numpy as np
 
 from .._exceptions import DeviceUnavailableError, InputError, ModelError
@@ -148,7 +149,7 @@ class Tracker:
         first = self._count == 0
         self._count = index + 1
         h, w = image.shape[:2]
-        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         # The graph logs its warnings on the first frame: silence that one.
         quiet = quiet_native_stderr() if first else contextlib.nullcontext()
