@@ -154,3 +154,39 @@ def test_broken_recording(cli, tmp_path):
     rec = tmp_path / "bad.jsonl"
     rec.write_text('{"index": 0, "t": 0, "width": 10, "height": 10, "hands": []}\n{"index": 1, oops\n')
     _one_line_error(cli("run", "--source", rec), "bad.jsonl:2", "not a gesturekit landmark recording")
+
+
+def test_model_path_task_bundle(cli, data, tmp_path):
+    """A hand_landmarker.task file (as newer mediapipe releases expect) is accepted as --model."""
+    from gesturekit.tracking import model_bundle
+
+    task = tmp_path / "hand_landmarker.task"
+    task.write_bytes(model_bundle("full"))
+    r = cli("detect", data("tracking/thumbs-up.png"), "--model", task, "--json")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)["hands"]) == 1
+    not_zip = tmp_path / "broken.task"
+    not_zip.write_bytes(b"not a zip")
+    _one_line_error(cli("detect", data("tracking/thumbs-up.png"), "--model", not_zip), "not a MediaPipe .task")
+
+
+def test_realtime_paces_files_at_their_frame_rate(data):
+    import time
+
+    from gesturekit.sources import open_source
+
+    src = open_source(str(data("tracking/asl_hand.25fps.mp4")), realtime=True)
+    start = time.monotonic()
+    items = []
+    for item in src:
+        items.append(item)
+        if len(items) == 26:
+            break
+    elapsed = time.monotonic() - start
+    assert elapsed >= 0.95  # 25 frame intervals at 25 fps = 1 s
+    fast = open_source(str(data("tracking/asl_hand.25fps.mp4")))
+    start = time.monotonic()
+    for n, _ in enumerate(fast):
+        if n == 25:
+            break
+    assert time.monotonic() - start < elapsed
