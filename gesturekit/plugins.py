@@ -25,6 +25,13 @@ log = logging.getLogger("gesturekit.plugins")
 #: First-party plugins, registered like any other plugin (they use only the public API).
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "gesturekit_plugins.stdout_sink",
+    "gesturekit_plugins.rules_classifier",
+    "gesturekit_plugins.jsonl_sink",
+    "gesturekit_plugins.keyboard_sink",
+    "gesturekit_plugins.osc_sink",
+    "gesturekit_plugins.websocket_sink",
+    "gesturekit_plugins.mqtt_sink",
+    "gesturekit_plugins.socket_sinks",
 )
 
 _ENTRYPOINT_GROUP = hookspecs.PROJECT_NAME

@@ -1,7 +1,7 @@
 """A sample third-party gesturekit plugin.
 
-It reports two gestures from the keypoints of each Frame, counts what it saw, and offers a
-sink that writes GestureEvents to a CSV file:
+It reports two gestures from the keypoints of each Frame, counts the gestures that all
+classifiers report, and offers a sink that writes GestureEvents to a CSV file:
 
 - ``hand_up``: one hand points up (wrist below the middle knuckle, within ``max_angle``
   degrees of vertical). ``values["angle"]`` is the angle from vertical in degrees.

@@ -50,8 +50,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_classifiers(pm) -> dict:  # noqa: ANN001
-    """The default classifiers for ``detect`` and ``run`` (none until rule classifiers exist)."""
-    return {}
+    """The default classifiers for ``detect`` and ``run``: the ``rules`` classifier with the
+    built-in gesture library (unmirrored frames: files and images)."""
+    from ..plugins import collect_factories
+
+    factories = collect_factories(pm, "classifiers")
+    if "rules" not in factories:
+        return {}
+    return {"rules": factories["rules"]({"builtin": True})}
 
 
 def build_engine(classifiers: Mapping[str, Any], source: str = "") -> TemporalEngine:

@@ -126,7 +126,7 @@ class WebSocketSink:
             server.close()  # closing handshake with every client (1001 going away), after what is queued
             try:
                 await asyncio.wait_for(server.wait_closed(), 3.0)
-            except asyncio.TimeoutError:
+            except (asyncio.TimeoutError, TimeoutError):
                 log.warning("websocket clients did not close in time")
 
     def _authorize(self, connection: Any, request: Any) -> Any:
@@ -199,7 +199,7 @@ class WebSocketSink:
             loop.call_soon_threadsafe(self._broadcast, json.dumps(d, separators=(",", ":")), True)
 
     def status(self) -> dict[str, Any]:
-        return {"clients": len(self._clients), "refused": self.refused, "slow_disconnects": self.slow_disconnects,
+        return {"clients": len(self._clients), "connections": self.connections, "refused": self.refused, "slow_disconnects": self.slow_disconnects,
                 "address": f"ws://{self.host}:{self.port}"}
 
     @property

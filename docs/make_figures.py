@@ -1,0 +1,66 @@
+"""Draw the figures in docs/img/ from real footage (run from the repository root).
+
+    .venv/bin/python docs/make_figures.py
+
+``keypoints.png``: the 21 keypoints and their indices on the open hand of
+``../shared/data/tracking/hands.jpg``, tracked with the full model.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from gesturekit import FINGERS, HandLandmark
+from gesturekit.sources import read_image
+from gesturekit.tracking import Tracker, TrackerOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+COLOURS = {"thumb": (60, 60, 230), "index": (40, 170, 40), "middle": (200, 120, 20), "ring": (170, 40, 170),
+           "pinky": (20, 150, 210)}
+
+
+def keypoint_figure(out: Path) -> None:
+    image = read_image(str(DATA / "tracking" / "hands.jpg"))
+    with Tracker(TrackerOptions(model="full", mode="image")) as tracker:
+        frame = tracker.process(image)
+    hand = min(frame.hands, key=lambda h: h.keypoint("wrist")[0])  # the left one, fingers up
+    img = image.copy()
+    scale = 3.0  # draw at twice the size, then crop: crisper labels
+    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    img = (0.6 * img + 0.4 * 255).astype(np.uint8)  # fade the photo so the drawing stands out
+    kp = hand.keypoints * scale
+    pt = [tuple(int(round(v)) for v in p) for p in kp]
+    for name, chain in FINGERS.items():
+        for a, b in zip((0, *chain), chain, strict=True):
+            cv2.line(img, pt[a], pt[b], COLOURS[name], 4, cv2.LINE_AA)
+    for a, b in [(5, 9), (9, 13), (13, 17), (0, 17)]:
+        cv2.line(img, pt[a], pt[b], (90, 90, 90), 3, cv2.LINE_AA)
+    mcp_mean = kp[[5, 9, 13, 17]].mean(axis=0)
+    cv2.drawMarker(img, tuple(int(v) for v in mcp_mean), (0, 0, 0), cv2.MARKER_CROSS, 26, 3, cv2.LINE_AA)
+    for i, p in enumerate(pt):
+        cv2.circle(img, p, 9, (255, 255, 255), -1, cv2.LINE_AA)
+        cv2.circle(img, p, 9, (0, 0, 0), 2, cv2.LINE_AA)
+        label = str(i)
+        (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.9, 2)
+        org = (p[0] + 12, p[1] - 8)
+        cv2.rectangle(img, (org[0] - 3, org[1] - h - 4), (org[0] + w + 3, org[1] + 5), (255, 255, 255), -1)
+        cv2.putText(img, label, org, cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2, cv2.LINE_AA)
+    x0, y0 = np.maximum(kp.min(axis=0) - 70, 0).astype(int)
+    x1, y1 = np.minimum(kp.max(axis=0) + 90, [img.shape[1], img.shape[0]]).astype(int)
+    crop = img[y0:y1, x0:x1]
+    cv2.putText(crop, "+ origin of keypoints3d", (10, crop.shape[0] - 14), cv2.FONT_HERSHEY_SIMPLEX, 0.8,
+                (0, 0, 0), 2, cv2.LINE_AA)
+    crop = cv2.resize(crop, None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), crop, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    names = ", ".join(f"{m.value} {m.name.lower()}" for m in HandLandmark)
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB); keypoints: {names}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    keypoint_figure(ROOT / "docs" / "img" / "keypoints.png")

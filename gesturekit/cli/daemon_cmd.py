@@ -1,0 +1,28 @@
+"""``gesturekit daemon --config FILE``: run the source -> gestures -> sinks chain until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("daemon", help="run the gesture daemon from a YAML config",
+                       description="Run source -> tracker -> classifiers -> sinks from one YAML config. "
+                                   "SIGTERM/SIGINT stop it cleanly (queues drained); SIGHUP reloads the config.")
+    p.add_argument("--config", "-c", required=True, metavar="FILE", help="the daemon's YAML config")
+    p.add_argument("--check", action="store_true", help="validate the config (and build its sinks) and exit")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..daemon import Daemon, load_config
+
+    config = load_config(args.config)
+    if not args.verbose:  # the daemon reports reconnects and counters at INFO
+        logging.getLogger("gesturekit").setLevel(config.log_level.upper())
+    daemon = Daemon(config)
+    if args.check:
+        print(f"{args.config}: OK (sinks: {', '.join(config.sinks)})")
+        return 0
+    return daemon.run()

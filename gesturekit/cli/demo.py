@@ -1,0 +1,278 @@
+"""``gesturekit demo``: see gestures become events, with a camera or without one.
+
+With a camera (``--camera N``, or camera 0 when one opens) it runs live. Without one it replays
+the bundled synthetic session (a computer-generated hand performing every library gesture)
+through the real classifiers, the real temporal engine and the stdout sink, and prints a
+readable event log (``--json`` prints the canonical JSON events instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from .._exceptions import SourceError
+from ..pipeline import Pipeline
+from ..plugins import collect_factories, get_plugin_manager
+from ..recording import ReplaySource
+from ..values import GestureEvent
+from .common import add_plugin_options, add_tracker_options, tracker_options_from
+from .detect import build_classifiers, build_engine
+
+__all__ = ["add_parser", "run", "EventLog", "session_path", "camera_available"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="watch gestures become events (live camera, or a synthetic replay)",
+                       description="Show gestures becoming events. With a camera: live. Without one: replays "
+                                   "the bundled synthetic session (a computer-generated hand performing every "
+                                   "library gesture) through the real classifiers and temporal engine.")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--camera", type=int, metavar="N", help="run live on camera N (default: camera 0 if one opens)")
+    src.add_argument("--synthetic", action="store_true", help="replay the bundled synthetic session even if a "
+                                                               "camera is available")
+    src.add_argument("--session", metavar="FILE", help="replay this landmark recording (.jsonl) instead")
+    p.add_argument("--json", action="store_true", help="canonical JSON events on stdout (the stdout sink)")
+    p.add_argument("--all", action="store_true", help="also list every hold and update event")
+    p.add_argument("--realtime", action="store_true", help="replay at the session's own pace")
+    add_tracker_options(p)
+    add_plugin_options(p)
+    p.set_defaults(func=run)
+
+
+def session_path() -> Path:
+    """The bundled synthetic session inside the installed package."""
+    from importlib import resources
+
+    return Path(str(resources.files("gesturekit").joinpath("data/demo_session.jsonl")))
+
+
+def camera_available(index: int = 0) -> bool:
+    """True when camera ``index`` opens (checked without a long probe on Linux)."""
+    if sys.platform.startswith("linux") and not os.path.exists(f"/dev/video{index}"):
+        return False
+    try:
+        import cv2
+    except ImportError:
+        return False
+    cap = cv2.VideoCapture(index)
+    try:
+        return bool(cap.isOpened())
+    finally:
+        cap.release()
+
+
+def _read_header(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            first = json.loads(f.readline() or "{}")
+    except (OSError, ValueError):
+        return {}
+    return first if isinstance(first, dict) and "index" not in first else {}
+
+
+@dataclass
+class _Open:
+    t: float
+    holds: int = 0
+    updates: int = 0
+    first: Mapping[str, float] = field(default_factory=dict)
+    last: Mapping[str, float] = field(default_factory=dict)
+
+
+class EventLog:
+    """Readable, aligned event log: one line per start / end / pulse (``show_all``: every
+    event), with the synthetic performer's script, when known, in its own column."""
+
+    def __init__(self, out: TextIO, script: Iterable[Iterable[Any]] = (), show_all: bool = False,
+                 color: bool | None = None) -> None:
+        self.out = out
+        self.script = [(float(a), float(b), str(label)) for a, b, label in script]
+        self.show_all = show_all
+        self.color = (out.isatty() and not os.environ.get("NO_COLOR")) if color is None else color
+        self.open: dict[tuple[str, tuple[int, ...]], _Open] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        self._label_i = 0
+        self.width = 14 if self.script else 0
+
+    def _c(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def header(self) -> None:
+        perf = f"{'performer':<{self.width}} | " if self.width else ""
+        self.out.write(self._c(f"{'time':>7} | {perf}{'phase':<6} {'gesture':<12} {'hands':<18} details", "1") + "\n")
+
+    def advance(self, t: float) -> None:
+        """Print a row for each script segment (what the performer starts doing) up to ``t``."""
+        while self._label_i < len(self.script) and self.script[self._label_i][0] <= t + 1e-9:
+            start, _end, label = self.script[self._label_i]
+            self._label_i += 1
+            self.out.write(f"{start:6.2f}s | {self._c(f'{label[:self.width]:<{self.width}}', '36')} |\n")
+
+    def event(self, ev: GestureEvent) -> None:
+        """Record one event and print it when it is shown."""
+        c = self.counts.setdefault(ev.gesture, {})
+        c[ev.phase] = c.get(ev.phase, 0) + 1
+        key = (ev.gesture, tuple(h["id"] for h in ev.hands))
+        details = ""
+        if ev.phase == "start":
+            self.open[key] = _Open(ev.t, first=dict(ev.values), last=dict(ev.values))
+            details = f"score {ev.score:.2f}" + _fmt_values(ev.values)
+        elif ev.phase in ("hold", "update"):
+            o = self.open.get(key)
+            if o is not None:
+                o.holds += ev.phase == "hold"
+                o.updates += ev.phase == "update"
+                o.last = dict(ev.values)
+            if not self.show_all:
+                return
+            details = f"{ev.t - o.t:.1f} s in" if o and ev.phase == "hold" else _fmt_values(ev.values).strip()
+        elif ev.phase == "end":
+            o = self.open.pop(key, None)
+            if o is not None:
+                details = f"held {ev.t - o.t:.2f} s, {_n(o.holds, 'hold')}"
+                if o.updates:
+                    details += f", {_n(o.updates, 'update')}"
+                if o.first and o.last and o.first != o.last:
+                    details += ", " + ", ".join(f"{k} {o.first[k]:.2f} -> {o.last[k]:.2f}"
+                                                for k in o.last if k in o.first)
+        elif ev.phase == "pulse":
+            details = f"score {ev.score:.2f}" + _fmt_values(ev.values)
+        hands = " + ".join(f"{h['handedness']} #{h['id']}" for h in ev.hands) or "-"
+        colour = {"start": "32", "end": "31", "pulse": "35"}.get(ev.phase, "2")
+        perf = f"{'':<{self.width}} | " if self.width else ""
+        self.out.write(f"{ev.t:6.2f}s | {perf}{self._c(f'{ev.phase:<6}', colour)} "
+                       f"{self._c(f'{ev.gesture:<12}', '1')} {hands:<18} {details}".rstrip() + "\n")
+
+    def flush(self) -> None:
+        """Print the rest of the script and flush."""
+        self.advance(float("inf"))
+        self.out.flush()
+
+
+def _performer_rows(script: Iterable[Iterable[Any]]) -> list[tuple[float, float, str]]:
+    """The script rows worth showing: a gesture from the moment the performer starts forming it
+    (``-> NAME`` then ``NAME`` become one row)."""
+    rows: list[tuple[float, float, str]] = []
+    for a, b, label in script:
+        label = str(label)
+        name = label[3:] if label.startswith("-> ") else label
+        if not _shown(name):
+            continue
+        if rows and rows[-1][2] == name and abs(rows[-1][1] - float(a)) < 1e-6:
+            rows[-1] = (rows[-1][0], float(b), name)
+        else:
+            rows.append((float(a), float(b), name))
+    return rows
+
+
+def _shown(label: str) -> bool:
+    """Script labels worth a row: what the performer shows, not how it gets there."""
+    return bool(label) and label not in ("relaxed", "neutral") \
+        and not label.startswith(("-> ", "no hands", "to ", "before ", "after ")) \
+        and not label.endswith((" ready", " done"))
+
+
+def _n(k: int, word: str) -> str:
+    return f"{k} {word}{'' if k == 1 else 's'}"
+
+
+def _fmt_values(values: Mapping[str, float]) -> str:
+    return "".join(f", {k} {v:.3g}" for k, v in values.items())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo: live when a camera is asked for (or camera 0 opens), else the replay."""
+    live = args.camera is not None or (not args.synthetic and not args.session and camera_available(0))
+    pm = get_plugin_manager(args.plugin_path)
+    classifiers = build_classifiers(pm)
+    sink = collect_factories(pm, "sinks")["stdout"]({}) if args.json else None
+    out = sys.stdout
+    if live:
+        from ..sources import ThreadedReader, open_source
+
+        index = 0 if args.camera is None else args.camera
+        if not camera_available(index):
+            raise SourceError(f"camera {index} cannot be opened; run `gesturekit demo` without --camera "
+                              "for the synthetic replay")
+        source = open_source(str(index))
+        items: Iterable = ThreadedReader(source)
+        opts = tracker_options_from(args, mode="video", live=True)
+        script: list = []
+        if not args.json:
+            out.write(f"gesturekit demo: live from camera {index} (mirrored selfie view). Ctrl-C to stop.\n\n")
+    else:
+        path = Path(args.session) if args.session else session_path()
+        if not path.exists():
+            raise SourceError(f"demo session not found: {path} (reinstall gesturekit, or regenerate it with "
+                              "`python -m gesturekit.synthetic.demo_session`)")
+        source = ReplaySource(str(path), realtime=args.realtime)
+        items = source
+        opts = tracker_options_from(args, mode="video", live=False)
+        head = _read_header(path)
+        script = _performer_rows(head.get("script", ()))
+        frames = source.frames
+        span = frames[-1].t - frames[0].t if frames else 0.0
+        synthetic = bool(head.get("synthetic")) or not args.session
+        if not args.json:
+            kind = "SYNTHETIC input: a computer-generated hand, not a camera" if synthetic else "a landmark recording"
+            out.write(f"gesturekit demo - {kind}.\n"
+                      f"Replaying {path.name} ({len(frames)} frames, {span:.1f} s) through the real gesture "
+                      f"classifiers and temporal engine.\n"
+                      f"Live camera: gesturekit demo --camera 0   Raw events: gesturekit demo --json\n\n")
+        elif synthetic:
+            print("gesturekit demo: the input is SYNTHETIC (a computer-generated hand, no camera)", file=sys.stderr)
+    if not classifiers and not args.json:
+        out.write("note: no gesture classifiers are configured, so no events will appear.\n")
+    log = EventLog(out, script, show_all=args.all)
+    if not args.json:
+        log.header()
+    t0, n = time.perf_counter(), 0
+    engine = build_engine(classifiers)
+    with Pipeline(pm, opts, classifiers=classifiers, engine=engine, source_name=source.name) as pipe:
+        pm.hook.gesturekit_startup()
+        try:
+            for result in pipe.run(items):
+                n += not result.tail
+                if sink is None:
+                    log.advance(result.frame.t)
+                for ev in result.events:
+                    if sink is not None:
+                        sink.send(ev)
+                    else:
+                        log.event(ev)
+        finally:
+            if live:
+                items.close()  # type: ignore[attr-defined]
+            pm.hook.gesturekit_shutdown()
+            if sink is not None:
+                sink.close()
+    elapsed = time.perf_counter() - t0
+    if not args.json:
+        log.flush()
+        _summary(out, log, script, n, elapsed, live)
+    return 0
+
+
+def _summary(out: TextIO, log: EventLog, script: list, frames: int, elapsed: float, live: bool) -> None:
+    seen = sorted(log.counts)
+    out.write(f"\n{frames} frames in {elapsed:.2f} s ({frames / max(elapsed, 1e-9):.0f} frames/s). ")
+    if live or not script:
+        out.write(f"Gestures seen: {', '.join(seen) or 'none'}.\n")
+        return
+    performed = list(dict.fromkeys(s[2] for s in script if s[2] not in ("relaxed", "neutral")))
+    got = [g for g in performed if g in log.counts]
+    out.write(f"The synthetic performer showed {len(performed)} gestures; {len(got)} were recognised.\n")
+    missing = [g for g in performed if g not in log.counts]
+    if missing:
+        out.write(f"Not recognised: {', '.join(missing)}\n")
+    extra = [g for g in seen if g not in performed]
+    if extra:
+        out.write(f"Also reported: {', '.join(extra)}\n")

@@ -1,0 +1,304 @@
+"""Evaluating gesture definitions on hand features, vectorized over hands and conditions.
+
+The definitions are compiled once into arrays: a table of allowed finger states per pose, and
+one row per direction, distance and angle condition ("atoms"). Per frame, every atom of every
+gesture is evaluated for all hands in a few numpy operations, then reduced to poses and gestures
+with incidence matrices. Per-track hysteresis state is kept per atom.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..features import DIRECTIONS, FINGER_NAMES, STATES, FeatureExtractor, HandFeatures, PairFeatures
+from ..values import KEYPOINT_NAMES
+from ._schema import GestureDef, Threshold
+
+__all__ = ["CompiledLibrary", "Evaluation", "ConditionReport"]
+
+_FI = {f: i for i, f in enumerate(FINGER_NAMES)}
+_SI = {s: i for i, s in enumerate(STATES)}
+_DIR_NAMES = tuple(DIRECTIONS)
+_DIR_MATRIX = np.stack([DIRECTIONS[n] for n in _DIR_NAMES])
+_KI = {k: i for i, k in enumerate(KEYPOINT_NAMES)}
+
+
+@dataclass(frozen=True)
+class ConditionReport:
+    """One condition of one gesture on one hand (for ``gestures explain``)."""
+
+    gesture: str
+    pose: int
+    condition: str
+    value: str
+    holds: bool
+
+
+@dataclass
+class Evaluation:
+    """Per-frame results: which one-hand gestures hold per hand, which two-hand ones per pair."""
+
+    features: HandFeatures
+    hand_ok: np.ndarray  # (N, G) after motion and unless
+    pose_ok: np.ndarray  # (N, P)
+    atoms: np.ndarray  # (N, A) bool
+    atom_values: np.ndarray  # (N, A) measured values
+    finger_ok: np.ndarray  # (N, P)
+    pairs: list[PairFeatures]
+    pair_ok: list[dict[int, bool]]
+    motions: dict[tuple[int, int], tuple[np.ndarray, float]]
+
+
+def _threshold_arrays(ths: Sequence[Threshold]) -> np.ndarray:
+    """``(4, A)``: below_enter, below_exit, above_enter, above_exit."""
+    if not ths:
+        return np.zeros((4, 0))
+    return np.array([[t.below_enter, t.below_exit, t.above_enter, t.above_exit] for t in ths]).T
+
+
+def _passes(values: np.ndarray, thr: np.ndarray, prev: np.ndarray) -> np.ndarray:
+    below = np.where(prev, thr[1], thr[0])
+    above = np.where(prev, thr[3], thr[2])
+    return (values < below) & (values > above)
+
+
+def _scalar_passes(value: float, t: Threshold, prev: bool) -> bool:
+    below = t.below_exit if prev else t.below_enter
+    above = t.above_exit if prev else t.above_enter
+    return above < value < below
+
+
+class CompiledLibrary:
+    """A set of gesture definitions compiled for fast evaluation.
+
+    :param defs: validated definitions (see :func:`~gesturekit.rules.load_definitions`).
+    """
+
+    def __init__(self, defs: Sequence[GestureDef]) -> None:
+        self.defs = tuple(defs)
+        self.names = tuple(d.name for d in self.defs)
+        self.index = {n: i for i, n in enumerate(self.names)}
+        G = len(self.defs)
+        pose_gesture: list[int] = []
+        poses = []
+        for g, d in enumerate(self.defs):
+            for p in d.poses:
+                poses.append(p)
+                pose_gesture.append(g)
+        P = len(poses)
+        self.pose_gesture = np.array(pose_gesture, dtype=np.int64)
+        self.pose_number = [sum(1 for q in pose_gesture[:i] if q == pg) for i, pg in enumerate(pose_gesture)]
+        allowed = np.ones((P, 5, 3), dtype=bool)
+        for pi, p in enumerate(poses):
+            for f, states in p.fingers.items():
+                allowed[pi, _FI[f]] = False
+                allowed[pi, _FI[f], [_SI[s] for s in states]] = True
+        self.allowed = allowed
+        self.poses = poses
+        # direction atoms (source 0-4: fingers, 5: palm normal)
+        dsrc, dmask, dcos, dpose, ddesc = [], [], [], [], []
+        for pi, p in enumerate(poses):
+            for c in p.directions:
+                dsrc.append(5 if c.finger == "palm" else _FI[c.finger])
+                dmask.append([n in c.directions for n in _DIR_NAMES])
+                dcos.append((math.cos(math.radians(c.within)), math.cos(math.radians(c.exit))))
+                dpose.append(pi)
+                ddesc.append(f"{c.finger} points {'|'.join(c.directions)} within {c.within:g} deg")
+        self.dir_src = np.array(dsrc, dtype=np.int64)
+        self.dir_mask = np.array(dmask, dtype=bool).reshape(-1, 6)
+        self.dir_cos = np.array(dcos).reshape(-1, 2).T  # (2, Ad) enter, exit
+        # distance atoms
+        da, db, dth, dpose2, ddesc2 = [], [], [], [], []
+        for pi, p in enumerate(poses):
+            for c in p.distances:
+                da.append(_KI[c.a])
+                db.append(_KI[c.b])
+                dth.append(c.threshold)
+                dpose2.append(pi)
+                ddesc2.append(f"distance {c.a}-{c.b} {c.threshold.describe()} palm")
+        self.dist_a, self.dist_b = np.array(da, dtype=np.int64), np.array(db, dtype=np.int64)
+        self.dist_thr = _threshold_arrays(dth)
+        # angle atoms
+        aa, ab, ath, apose, adesc = [], [], [], [], []
+        for pi, p in enumerate(poses):
+            for c in p.angles:
+                aa.append(_FI[c.a])
+                ab.append(_FI[c.b])
+                ath.append(c.threshold)
+                apose.append(pi)
+                adesc.append(f"angle {c.a}-{c.b} {c.threshold.describe()} deg")
+        self.ang_a, self.ang_b = np.array(aa, dtype=np.int64), np.array(ab, dtype=np.int64)
+        self.ang_thr = _threshold_arrays(ath)
+        atom_pose = np.array(dpose + dpose2 + apose, dtype=np.int64)
+        self.atom_desc = ddesc + ddesc2 + adesc
+        self.atom_pose = atom_pose
+        self.n_dir, self.n_dist, self.n_ang = len(dpose), len(dpose2), len(apose)
+        A = len(atom_pose)
+        inc = np.zeros((A, P))
+        inc[np.arange(A), atom_pose] = 1.0
+        self.atom_incidence = inc
+        gp = np.zeros((P, G))
+        gp[np.arange(P), self.pose_gesture] = 1.0
+        self.pose_incidence = gp
+        self.one_hand = np.array([d.hands != "both" for d in self.defs], dtype=bool)
+        self.hand_filter = {
+            "left": np.array([d.hands in ("any", "left") for d in self.defs], dtype=bool),
+            "right": np.array([d.hands in ("any", "right") for d in self.defs], dtype=bool),
+        }
+        self.static_one = np.flatnonzero(self.one_hand & np.array([d.motion is None for d in self.defs]))
+        self.motion_idx = [g for g, d in enumerate(self.defs) if d.motion is not None]
+        self.pair_idx = [g for g, d in enumerate(self.defs) if d.hands == "both"]
+        self.unless_order = self._topological()
+        self._prev_atoms: dict[int, np.ndarray] = {}
+        self._prev_pair: dict[tuple[int, int, int], bool] = {}
+
+    def _topological(self) -> list[int]:
+        order: list[int] = []
+        done: set[int] = set()
+
+        def visit(g: int) -> None:
+            if g in done:
+                return
+            done.add(g)
+            for u in self.defs[g].unless:
+                visit(self.index[u])
+            order.append(g)
+
+        for g in range(len(self.defs)):
+            visit(g)
+        return [g for g in order if self.defs[g].unless]
+
+    def reset(self) -> None:
+        """Forget hysteresis state."""
+        self._prev_atoms.clear()
+        self._prev_pair.clear()
+
+    def evaluate(self, feats: HandFeatures, extractor: FeatureExtractor | None = None) -> Evaluation:
+        """Evaluate every definition on ``feats`` (updates hysteresis and motion state)."""
+        N = len(feats)
+        A = len(self.atom_pose)
+        ids = feats.track_ids.tolist()
+        prev = np.stack([self._prev_atoms.get(t, np.zeros(A, bool)) for t in ids]) if N else np.zeros((0, A), bool)
+        values = np.empty((N, A))
+        atoms = np.empty((N, A), dtype=bool)
+        nd, ns = self.n_dir, self.n_dist
+        if nd:
+            vecs = np.concatenate([feats.direction, feats.palm_normal[:, None]], axis=1)  # (N, 6, 3)
+            cos = vecs @ _DIR_MATRIX.T  # (N, 6 sources, 6 directions)
+            best = np.where(self.dir_mask[None], cos[:, self.dir_src], -2.0).max(-1)  # (N, Ad)
+            values[:, :nd] = np.degrees(np.arccos(np.clip(best, -1.0, 1.0)))
+            atoms[:, :nd] = best >= np.where(prev[:, :nd], self.dir_cos[1], self.dir_cos[0])
+        if ns:
+            d = feats.distance(self.dist_a, self.dist_b)
+            values[:, nd:nd + ns] = d
+            atoms[:, nd:nd + ns] = _passes(d, self.dist_thr, prev[:, nd:nd + ns])
+        if self.n_ang:
+            ca = (feats.direction[:, self.ang_a] * feats.direction[:, self.ang_b]).sum(-1)
+            ang = np.degrees(np.arccos(np.clip(ca, -1.0, 1.0)))
+            values[:, nd + ns:] = ang
+            atoms[:, nd + ns:] = _passes(ang, self.ang_thr, prev[:, nd + ns:])
+        for j, t in enumerate(ids):
+            self._prev_atoms[t] = atoms[j]
+        for t in [t for t in self._prev_atoms if t not in set(ids)]:
+            del self._prev_atoms[t]
+        finger_ok = self.allowed[:, np.arange(5), feats.state].all(-1).T if N else np.zeros((0, len(self.poses)),
+                                                                                           bool)
+        pose_ok = finger_ok & ((~atoms).astype(np.float64) @ self.atom_incidence < 0.5)
+        gest = pose_ok.astype(np.float64) @ self.pose_incidence > 0.5  # (N, G): the pose part
+        pose_part = gest.copy()
+        for j, h in enumerate(feats.handedness):
+            gest[j] &= self.hand_filter[h] | ~self.one_hand
+        # motion (dynamic gestures)
+        motions: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
+        fired: set[int] = set()
+        for g in self.motion_idx:
+            m = self.defs[g].motion
+            assert m is not None
+            for j in range(N):
+                if not gest[j, g]:
+                    continue
+                key = (j, int(round(m.window * 1000)))
+                if key not in motions:
+                    motions[key] = feats.motion(j, m.window)
+                disp, dt = motions[key]
+                gest[j, g] = self._motion_holds(m, disp, dt)
+                if gest[j, g]:
+                    fired.add(j)
+        # two-hand gestures
+        pairs = extractor.pairs(feats) if (extractor is not None and self.pair_idx and N >= 2) else []
+        pair_ok: list[dict[int, bool]] = []
+        for p in pairs:
+            res: dict[int, bool] = {}
+            key0 = (int(feats.track_ids[p.i]), int(feats.track_ids[p.j]))
+            for g in self.pair_idx:
+                ok = bool(pose_part[p.i, g] and pose_part[p.j, g])
+                rel = self.defs[g].relation
+                pkey = (*key0, g)
+                if ok and rel is not None:
+                    was = self._prev_pair.get(pkey, False)
+                    if rel.distance is not None:
+                        ok = _scalar_passes(p.distance, rel.distance, was)
+                    if ok and rel.change is not None:
+                        ch, dt = extractor.pair_change(feats, p, rel.window) if extractor else (0.0, 0.0)
+                        ok = dt > 0 and _scalar_passes(ch, rel.change, was)
+                self._prev_pair[pkey] = ok
+                res[g] = ok
+            pair_ok.append(res)
+        # unless: a gesture does not hold where one it names holds (same hand / same pair)
+        for g in self.unless_order:
+            blockers = [self.index[u] for u in self.defs[g].unless]
+            if self.one_hand[g]:
+                gest[:, g] &= ~gest[:, blockers].any(axis=1)
+            else:
+                for res in pair_ok:
+                    res[g] = res[g] and not any(res.get(b, False) for b in blockers)
+        if extractor is not None:
+            for j in fired:
+                if any(gest[j, g] for g in self.motion_idx):
+                    extractor.reset_motion(int(feats.track_ids[j]), feats.t)
+        return Evaluation(feats, gest, pose_ok, atoms, values, finger_ok, pairs, pair_ok, motions)
+
+    @staticmethod
+    def _motion_holds(m: Any, disp: np.ndarray, dt: float) -> bool:
+        if dt <= 0:
+            return False
+        dist = float(np.hypot(disp[0], disp[1]))
+        if not _scalar_passes(dist, m.distance, False) or not _scalar_passes(dist / dt, m.speed, False):
+            return False
+        if m.direction is not None:
+            u = DIRECTIONS[m.direction][:2]
+            cos = float(disp @ u) / max(dist, 1e-9)
+            if cos < math.cos(math.radians(m.within)):
+                return False
+        return True
+
+    def report(self, ev: Evaluation, j: int) -> list[ConditionReport]:
+        """Every condition of every one-hand gesture on hand ``j`` with its measured value."""
+        feats = ev.features
+        out: list[ConditionReport] = []
+        for pi, p in enumerate(self.poses):
+            g = int(self.pose_gesture[pi])
+            name = self.defs[g].name
+            for f, states in p.fingers.items():
+                s = STATES[int(feats.state[j, _FI[f]])]
+                out.append(ConditionReport(name, self.pose_number[pi], f"{f} {'|'.join(states)}", s, s in states))
+            for a in np.flatnonzero(self.atom_pose == pi):
+                unit = "deg" if a < self.n_dir or a >= self.n_dir + self.n_dist else "palm"
+                out.append(ConditionReport(name, self.pose_number[pi], self.atom_desc[a],
+                                           f"{ev.atom_values[j, a]:.2f} {unit}", bool(ev.atoms[j, a])))
+        for g in self.motion_idx:
+            m = self.defs[g].motion
+            key = (j, int(round(m.window * 1000)))
+            if key in ev.motions:
+                disp, dt = ev.motions[key]
+                val = f"moved ({disp[0]:+.2f}, {disp[1]:+.2f}) palm in {dt:.2f}s"
+            else:
+                val = "pose does not hold"
+            out.append(ConditionReport(self.defs[g].name, 0, f"motion {m.direction or 'any'} over {m.window:g}s",
+                                       val, bool(ev.hand_ok[j, g])))
+        return out

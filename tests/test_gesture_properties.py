@@ -1,0 +1,90 @@
+"""Property tests: every static library gesture holds for its canonical synthetic pose under
+rotation, scale, distance, position, left/right mirroring and noise, and no other library static
+gesture holds (``pinch`` may accompany ``ok``). The real rule classifier, the real library."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gesturekit.cli.detect import build_classifiers
+from gesturekit.plugins import get_plugin_manager
+from gesturekit.rules import RulesClassifier
+from gesturekit.synthetic import STATIC_GESTURE_POSES, Camera, Skeleton, canonical_wrist, make_frame, pose, render_hand
+
+CAMERAS = (Camera(640, 480, 600.0), Camera(1280, 720, 900.0), Camera(480, 640, 520.0))
+_ids = itertools.count(1)  # a fresh track per example: no hysteresis carries over
+
+
+@pytest.fixture(scope="module")
+def classifier() -> RulesClassifier:
+    return RulesClassifier()
+
+
+def _static_names(clf: RulesClassifier) -> set[str]:
+    return {d.name for d in clf.definitions if d.kind != "pulse" and d.hands != "both"}
+
+
+def _classify(clf, name: str, handedness: str = "right", roll: float = 0.0, pitch: float = 0.0, yaw: float = 0.0,
+              scale: float = 1.0, z: float = 0.5, x: float = 0.0, y: float = 0.0, camera: Camera = CAMERAS[0],
+              noise_px: float = 0.0, noise_m: float = 0.0, seed: int = 0) -> set[str]:
+    sk = Skeleton().scaled(scale)
+    w = canonical_wrist(name, x, y, z, handedness, sk)
+    w = w.moved(roll=w.roll + roll, pitch=pitch, yaw=yaw)
+    tid = next(_ids)
+    hand = render_hand(pose(name), w, handedness, camera, tid, sk, noise_px, noise_m, np.random.default_rng(seed))
+    assert np.all((hand.keypoints >= 0) & (hand.keypoints <= [camera.width, camera.height])), "hand left the image"
+    frame = make_frame(tid, float(tid), [hand], camera)
+    return {d.gesture for d in clf.classify(frame) if d.kind == "static"}
+
+
+def _allowed(name: str) -> set[str]:
+    return {name, "pinch"} if name == "ok" else {name}
+
+
+def test_the_library_has_exactly_the_poses_we_test(classifier):
+    assert _static_names(classifier) == set(STATIC_GESTURE_POSES)
+
+
+def test_build_classifiers_gives_the_rule_classifier():
+    clfs = build_classifiers(get_plugin_manager())
+    assert any(isinstance(c, RulesClassifier) for c in clfs.values())
+
+
+@pytest.mark.parametrize("handedness", ["right", "left"])
+@pytest.mark.parametrize("name", STATIC_GESTURE_POSES)
+def test_canonical_pose_gives_exactly_its_gesture(classifier, name, handedness):
+    got = _classify(classifier, name, handedness)
+    assert name in got and got <= _allowed(name), got
+
+
+def test_relaxed_hand_gives_no_gesture(classifier):
+    for hd in ("right", "left"):
+        assert _classify(classifier, "relaxed", hd) == set()
+
+
+@pytest.mark.parametrize("name", STATIC_GESTURE_POSES)
+@settings(max_examples=50, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(handedness=st.sampled_from(["right", "left"]),
+       roll=st.floats(-25, 25), pitch=st.floats(-20, 20), yaw=st.floats(-25, 25),
+       scale=st.floats(0.8, 1.25), z=st.floats(0.45, 1.0), x=st.floats(-0.04, 0.04), y=st.floats(-0.02, 0.02),
+       camera=st.sampled_from(CAMERAS), noise_px=st.floats(0.0, 1.0), noise_m=st.floats(0.0, 0.0015),
+       seed=st.integers(0, 2**16))
+def test_gesture_holds_under_rotation_scale_mirroring_and_noise(classifier, name, handedness, roll, pitch, yaw,
+                                                                scale, z, x, y, camera, noise_px, noise_m, seed):
+    got = _classify(classifier, name, handedness, roll, pitch, yaw, scale, z, x, y, camera, noise_px, noise_m, seed)
+    assert name in got, f"{name} not detected; got {sorted(got)}"
+    assert got <= _allowed(name), f"{name} pose also gives {sorted(got - _allowed(name))}"
+
+
+def test_turning_the_thumb_turns_thumbs_up_into_thumbs_down(classifier):
+    """The direction condition is live: the same pose upside down is the other gesture."""
+    assert _classify(classifier, "thumbs_up", roll=180.0) == {"thumbs_down"}
+    assert _classify(classifier, "thumbs_down", roll=180.0) == {"thumbs_up"}
+    # and a pointing finger turned sideways no longer points up
+    assert "pointing_up" not in _classify(classifier, "pointing_up", roll=90.0)

@@ -1,0 +1,191 @@
+"""The rule classifier on exact geometric hands: poses, hysteresis, unless, handedness, motion,
+two-hand relations, values, temporal specs, the plugin factory and the ``gestures`` CLI."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rules_helpers import POSES, frame, hand_points, make_hand, pose_points, rotation
+
+from gesturekit import ConfigError, Detection
+from gesturekit.plugins import collect_factories, get_plugin_manager
+from gesturekit.rules import RulesClassifier, load_definitions, load_library
+from gesturekit.temporal import TemporalSpec
+
+STATIC_ONE_HAND = {"open_palm", "fist", "thumbs_up", "thumbs_down", "victory", "pointing_up", "i_love_you", "ok",
+                   "call", "rock", "three", "four", "pinch"}
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library()
+
+
+def _static(dets: list[Detection]) -> set[str]:
+    return {d.gesture for d in dets if d.kind == "static" and d.gesture in STATIC_ONE_HAND}
+
+
+@pytest.mark.parametrize("pose", sorted(POSES))
+def test_each_geometric_pose_gives_its_gesture_and_no_other(library, pose):
+    for kw in ({}, {"rot": rotation("z", -20) @ rotation("x", 20), "px_per_m": 800},
+               {"handedness": "left", "mirror_x": True}):
+        clf = RulesClassifier(library)
+        dets = clf.classify(frame(make_hand(pose_points(pose), **kw)))
+        assert _static(dets) == {pose}, kw
+        assert all(d.hands == (1,) and d.score == pytest.approx(0.9) for d in dets)
+
+
+def test_thumbs_down_is_thumbs_up_upside_down(library):
+    clf = RulesClassifier(library)
+    dets = clf.classify(frame(make_hand(pose_points("thumbs_up"), rot=rotation("z", 180))))
+    assert _static(dets) == {"thumbs_down"}
+
+
+def _hand_with_thumb_index_gap(gap_palm: float, **kw) -> object:  # noqa: ANN003
+    p = hand_points({"middle": (0, 0, 0)}, thumb="out")
+    palm = np.linalg.norm(p[[5, 9, 13, 17]] - p[0], axis=1).mean()
+    p[4] = p[8] + np.array([gap_palm * palm, 0.0, 0.0])
+    return make_hand(p, **kw)
+
+
+def test_pinch_enter_exit_hysteresis_and_value(library):
+    clf = RulesClassifier(library)
+    held = []
+    for i, gap in enumerate([0.35, 0.25, 0.35, 0.39, 0.45, 0.35]):
+        dets = [d for d in clf.classify(frame(_hand_with_thumb_index_gap(gap), t=0.1 * i)) if d.gesture == "pinch"]
+        held.append(bool(dets))
+        if dets:
+            assert dets[0].values["distance"] == pytest.approx(gap, abs=1e-6)
+    # enters below 0.3, holds until above 0.4, then needs below 0.3 again
+    assert held == [False, True, True, True, False, False]
+
+
+def _defs(tmp_path: Path, **files: str) -> list:
+    paths = []
+    for name, text in files.items():
+        p = tmp_path / f"{name}.yaml"
+        p.write_text(textwrap.dedent(text))
+        paths.append(p)
+    return load_definitions(paths)
+
+
+def test_unless_and_handedness(tmp_path):
+    defs = _defs(tmp_path, spread="""\
+        gesturekit: 1
+        name: spread
+        pose: {fingers: {index: extended, middle: extended, ring: extended, pinky: extended}}
+        """, index_up="""\
+        gesturekit: 1
+        name: index_up
+        pose: {fingers: {index: extended}}
+        unless: [spread]
+        """, left_only="""\
+        gesturekit: 1
+        name: left_only
+        hands: left
+        pose: {fingers: {index: extended}}
+        """)
+    clf = RulesClassifier(defs)
+    open_hand = {d.gesture for d in clf.classify(frame(make_hand(pose_points("open_palm"))))}
+    pointing = {d.gesture for d in clf.classify(frame(make_hand(pose_points("pointing_up"))))}
+    left = {d.gesture for d in clf.classify(frame(make_hand(pose_points("pointing_up"), handedness="left",
+                                                                  mirror_x=True)))}
+    assert open_hand == {"spread"}
+    assert pointing == {"index_up"}
+    assert left == {"index_up", "left_only"}
+
+
+def _sweep(clf: RulesClassifier, dx: float, dy: float, steps: int = 5, dt: float = 1 / 15, t0: float = 0.0,
+           start: tuple[float, float] = (320, 240), track: int = 1) -> list[tuple[int, str]]:
+    out = []
+    for i in range(steps):
+        h = make_hand(pose_points("open_palm"), track, offset_px=(start[0] + dx * i, start[1] + dy * i),
+                      px_per_m=500)
+        for d in clf.classify(frame(h, t=t0 + i * dt, index=i)):
+            if d.kind == "pulse":
+                out.append((i, d.gesture))
+    return out
+
+
+def test_swipes_are_pulses_in_the_performers_directions(library):
+    # unmirrored camera: moving toward the image's right is the performer's left
+    assert [g for _, g in _sweep(RulesClassifier(library), 30, 0)] == ["swipe_left"]
+    assert [g for _, g in _sweep(RulesClassifier(library, mirrored=True), 30, 0)] == ["swipe_right"]
+    assert [g for _, g in _sweep(RulesClassifier(library), -30, 0)] == ["swipe_right"]
+    assert [g for _, g in _sweep(RulesClassifier(library), 0, -30)] == ["swipe_up"]  # image y grows downward
+    assert [g for _, g in _sweep(RulesClassifier(library), 0, 30)] == ["swipe_down"]
+    # slow drift and diagonal moves outside the 35-degree cone are no swipes
+    assert _sweep(RulesClassifier(library), 3, 0) == []
+    assert _sweep(RulesClassifier(library), 30, 30) == []
+
+
+def test_a_long_sweep_fires_again_only_after_the_window_restarts(library):
+    fired = _sweep(RulesClassifier(library), 30, 0, steps=20)
+    assert [g for _, g in fired] == ["swipe_left"] * len(fired) and len(fired) >= 2
+    steps = [i for i, _ in fired]
+    assert all(b - a >= 3 for a, b in zip(steps, steps[1:], strict=False))  # the window restarted after each
+
+
+def test_zoom_in_and_out_with_the_distance_value(library):
+    clf = RulesClassifier(library)
+    p = pose_points("open_palm")
+    got = []
+    gaps = [200, 200, 260, 320, 380, 440, 440, 440, 440, 440, 440, 380, 320, 260, 200]
+    for i, gap in enumerate(gaps):
+        hands = (make_hand(p, 1, offset_px=(320 - gap / 2, 240), px_per_m=500),
+                 make_hand(p, 2, "left", offset_px=(320 + gap / 2, 240), px_per_m=500, mirror_x=True))
+        for d in clf.classify(frame(*hands, t=i / 10, index=i)):
+            if d.gesture.startswith("zoom"):
+                got.append((i, d.gesture, d.hands, d.values["distance"]))
+    names = [g for _, g, _, _ in got]
+    assert "zoom_in" in names and "zoom_out" in names
+    assert names.index("zoom_in") < names.index("zoom_out")
+    palm_px = np.linalg.norm(p[[5, 9, 13, 17]] - p[0], axis=1).mean() * 500
+    for i, _, hands, dist in got:
+        assert hands == (1, 2)
+        assert dist == pytest.approx(gaps[i] / palm_px, rel=1e-6)
+    # hands held still for longer than the 0.3 s window: no zoom
+    assert not [g for i, g, _, _ in got if 9 <= i <= 10]
+    assert {g for i, g, _, _ in got if i <= 6} == {"zoom_in"} and {g for i, g, _, _ in got if i >= 12} == {"zoom_out"}
+
+
+def test_temporal_specs_come_from_the_definitions(library):
+    specs = RulesClassifier(library).temporal_specs()
+    assert set(specs) == {d.name for d in library}
+    assert specs["swipe_left"].cooldown == 0.5
+    assert specs["pinch"] == TemporalSpec(min_duration=0.05, hold_interval=0.5, update_interval=0.05, release=0.15)
+    assert specs["thumbs_up"].release == 0.5
+
+
+def test_plugin_factory_builds_the_rules_classifier(tmp_path):
+    pm = get_plugin_manager(entrypoints=False)
+    factory = collect_factories(pm, "classifiers")["rules"]
+    assert set(factory({}).names) == {d.name for d in load_library()}
+    p = tmp_path / "wave.yaml"
+    p.write_text("gesturekit: 1\nname: index_only\npose: {fingers: {index: extended, middle: curled}}\n")
+    clf = factory({"gestures": [str(p)], "builtin": False})
+    assert clf.names == ("index_only",)
+    assert [d.gesture for d in clf.classify(frame(make_hand(pose_points("pointing_up"))))] == ["index_only"]
+    with pytest.raises(ConfigError, match="unknown option"):
+        factory({"gesturez": []})
+
+
+def test_cli_validate_list(cli, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("gesturekit: 1\nname: mine\npose: {fingers: {index: extended}}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("gesturekit: 1\nname: x\npose:\n  fingers:\n    index: straight\n")
+    r = cli("gestures", "validate", good)
+    assert r.returncode == 0 and f"{good}: ok (mine, static, hands: any)" in r.stdout
+    r = cli("gestures", "validate", good, bad)
+    assert r.returncode == 2
+    assert r.stderr.strip() == (f"gesturekit: error: {bad}:5: pose.fingers.index: unknown finger state 'straight'; "
+                                "expected one of: extended, half, curled")
+    r = cli("gestures", "list", "--json", "--gestures", good)
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert {row["name"] for row in rows} == {d.name for d in load_library()} | {"mine"}
+    assert next(row for row in rows if row["name"] == "pinch")["values"] == ["distance"]
