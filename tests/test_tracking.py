@@ -106,7 +106,7 @@ def test_mirroring_swaps_handedness():
     with Tracker(TrackerOptions(mode="image", mirrored=False)) as a, Tracker(
             TrackerOptions(mode="image", mirrored=True)) as b:
         ha, hb = a.process(img).hands[0], b.process(img).hands[0]
-    assert {ha.handedness, hb.handedness} == {"left", "right"}
+    assert (ha.handedness, hb.handedness) == ("right", "left")  # a thumbs-up of a right hand
     np.testing.assert_array_equal(ha.keypoints, hb.keypoints)
 
 
@@ -120,3 +120,31 @@ def test_smoothing_reduces_jitter_on_the_clip(full_frames):
     acc = lambda k: np.abs(np.diff(k, n=2, axis=0)).mean()  # noqa: E731
     assert acc(sm) < 0.8 * acc(raw)
     assert np.linalg.norm(sm - raw, axis=2).mean() < 15
+
+
+def _chirality(world: np.ndarray) -> str:
+    """Anatomical hand from 3D geometry alone: (pinky->index knuckles) x (wrist->middle knuckle)
+    points out of the palm of a right hand (out of the back of a left one), and fingers bend
+    towards the palm."""
+    n = np.cross(world[5] - world[17], world[9] - world[0])
+    bend = np.mean([(world[tip] - world[mcp]) @ n for tip, mcp in [(8, 5), (12, 9), (16, 13), (20, 17)]])
+    return "right" if bend > 0 else "left"
+
+
+def test_handedness_is_anatomical_for_unmirrored_photos():
+    # hands.jpg shows the backs of two LEFT hands (nails visible; fingers up with the thumb on
+    # the image's right, and the same hand turned upside down).
+    img = read_image(str(data_file("tracking/hands.jpg")))
+    with Tracker(TrackerOptions(mode="image")) as tracker:
+        plain = tracker.process(img)
+        flipped = tracker.process(np.ascontiguousarray(img[:, ::-1]))
+    assert [h.handedness for h in plain.hands] == ["left", "left"]
+    # A horizontally flipped photo shows right hands.
+    assert [h.handedness for h in flipped.hands] == ["right", "right"]
+
+
+def test_handedness_agrees_with_3d_chirality_on_the_clip(full_frames):
+    labels = [f.hands[0].handedness for f in full_frames]
+    geometry = [_chirality(f.hands[0].keypoints3d) for f in full_frames]
+    agree = sum(a == b for a, b in zip(labels, geometry))
+    assert agree >= 0.9 * len(full_frames), f"{agree}/{len(full_frames)} frames agree"

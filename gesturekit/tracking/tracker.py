@@ -37,9 +37,8 @@ class TrackerOptions:
     :param min_presence_confidence: hand presence threshold of the landmark model.
     :param min_tracking_confidence: below this, the palm detector runs again.
     :param device: ``"cpu"`` or ``"gpu"`` (MediaPipe's GPU delegate; no silent fallback).
-    :param mirrored: the image is a mirrored selfie view (cameras usually are). MediaPipe's
-        handedness assumes mirrored input; for unmirrored input the label is swapped so that
-        ``Hand.handedness`` is always the anatomical hand.
+    :param mirrored: the image is a mirrored selfie view (cameras usually are). The label is
+        corrected for it so that ``Hand.handedness`` is always the anatomical hand.
     :param mode: ``"video"`` (frames of one stream, tracked) or ``"image"`` (independent images).
     :param smoothing: apply a One-Euro filter to the keypoints of each track (video only).
     :param smoothing_min_cutoff: One-Euro ``min_cutoff`` (Hz).
@@ -178,8 +177,12 @@ class Tracker:
         labels, hscores = [], []
         for cats in result.handedness:
             mp_label = cats[0].category_name.lower()
-            # MediaPipe's label is right for a mirrored view; swap it for an unmirrored one.
-            labels.append(mp_label if self.options.mirrored else ("left" if mp_label == "right" else "right"))
+            # The Tasks HandLandmarker of mediapipe 0.10.21 labels the hand as it appears in the
+            # image it is given (its label agrees with the chirality of its own 3D landmarks, and
+            # with the two left hands in tracking/hands.jpg); the legacy mp.solutions.hands API
+            # assumes a mirrored image and says the opposite. So: as-is for unmirrored input,
+            # swapped for a mirrored selfie view. See docs/tracker.md.
+            labels.append(("left" if mp_label == "right" else "right") if self.options.mirrored else mp_label)
             hscores.append(float(cats[0].score))
         if self.options.mode == "video":
             ids = self._tracks.assign(list(px), labels, t, float(np.hypot(w, h)))
