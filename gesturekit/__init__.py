@@ -35,7 +35,16 @@ __all__ = [
     "ModelError",
     "DeviceUnavailableError",
     "PluginError",
+    "Tracker",
+    "TrackerOptions",
+    "get_plugin_manager",
 ]
+
+# Public names report where they are public (reprs and tracebacks show gesturekit.Hand).
+for _obj in (Hand, Frame, Detection, GestureEvent, HandLandmark, GestureKitError, InputError, SourceError,
+             ConfigError, ModelError, DeviceUnavailableError, PluginError):
+    _obj.__module__ = __name__
+del _obj
 
 
 def __getattr__(name: str):  # noqa: ANN202 - lazy imports keep `import gesturekit` light

@@ -118,6 +118,23 @@ class Pipeline:
             if tail:
                 yield PipelineResult(last, [], tail, tail=True)
 
+    def startup(self) -> None:
+        """Call every plugin's ``gesturekit_startup`` (each isolated from the others' failures)."""
+        call_hook_isolated(self.pm.hook.gesturekit_startup, self._guards)
+
+    def shutdown(self) -> None:
+        """Call every plugin's ``gesturekit_shutdown`` (each isolated from the others' failures)."""
+        call_hook_isolated(self.pm.hook.gesturekit_shutdown, self._guards)
+
+    def notify_events(self, events: Iterable[GestureEvent]) -> None:
+        """Hand each event to the plugins implementing ``gesturekit_event``.
+
+        The daemon's bus does this for sink factories; front ends without a bus (``run``,
+        ``demo``) call this so that light-weight event hooks work everywhere.
+        """
+        for ev in events:
+            call_hook_isolated(self.pm.hook.gesturekit_event, self._guards, event=ev)
+
     def failures(self) -> dict[str, int]:
         """Error counts per plugin/classifier so far."""
         out = {g.name: g.errors for g in self._guards.values() if g.errors}

@@ -86,7 +86,12 @@ def get_plugin_manager(plugin_paths: Iterable[str] = (), *, entrypoints: bool = 
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as e:
-        raise PluginError(f"plugin {e.plugin!r} implements an unknown hook: {e}") from e
+        name = pm.get_name(e.plugin) or repr(e.plugin)
+        unknown = [h for h in dir(e.plugin)
+                   if h.startswith("gesturekit_") and getattr(getattr(pm.hook, h, None), "spec", None) is None]
+        raise PluginError(f"plugin {name!r} implements unknown hook {', '.join(map(repr, unknown)) or '?'}; "
+                          "the hooks are listed in docs/hooks.md",
+                          plugin=name) from e
     if os.environ.get("GESTUREKIT_TRACE_PLUGINS"):
         pm.trace.root.setwriter(lambda msg: print(msg, end="", file=sys.stderr))
         pm.enable_tracing()

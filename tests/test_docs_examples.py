@@ -1,7 +1,7 @@
 """The docs cannot rot: their examples run, their output blocks are real, their tables are complete.
 
-- docs/python-api.md: every ``python`` block runs, in order, in one namespace; a ``text`` block right
-  after a ``python`` block is exactly what that example prints.
+- docs/python-api.md and docs/tracker.md: every ``python`` block runs, in order, in one namespace
+  per page; a ``text`` block right after a ``python`` block is exactly what that example prints.
 - docs/plugin-tutorial.md: every code block appears verbatim in the example plugin's files, and the
   blocks together show every line of the plugin.
 - docs/hooks.md: every example is a valid plugin for the real hook specs.
@@ -43,10 +43,11 @@ def with_data(text: str) -> str:
     return text.replace("../shared/data/", f"{data_root()}/")
 
 
-def test_python_api_examples_run_and_print_what_the_docs_show(monkeypatch):
+@pytest.mark.parametrize("page, at_least", [("python-api.md", 10), ("tracker.md", 1)])
+def test_python_examples_run_and_print_what_the_docs_show(monkeypatch, page, at_least):
     data_file("tracking/hands.jpg")  # fails clearly when the shared data is missing
     monkeypatch.chdir(REPO)
-    found = blocks("python-api.md")
+    found = blocks(page)
     namespace: dict = {"__name__": "docs_python_api"}
     checked = 0
     for i, (lang, code) in enumerate(found):
@@ -54,11 +55,11 @@ def test_python_api_examples_run_and_print_what_the_docs_show(monkeypatch):
             continue
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(compile(with_data(code), f"docs/python-api.md block {i}", "exec"), namespace)
+            exec(compile(with_data(code), f"docs/{page} block {i}", "exec"), namespace)
         if i + 1 < len(found) and found[i + 1][0] == "text":
-            assert out.getvalue() == found[i + 1][1], f"output of docs/python-api.md block {i} changed"
+            assert out.getvalue() == found[i + 1][1], f"output of docs/{page} block {i} changed"
             checked += 1
-    assert checked >= 10
+    assert checked >= at_least
 
 
 def test_keypoint_table_matches_keypoint_names():

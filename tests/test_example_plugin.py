@@ -189,7 +189,7 @@ def test_configure_changes_the_threshold_and_csv_sink_writes_events(tmp_path, re
     """In-process, through the plugin-path route: configure, classify, and the example_csv sink."""
     import csv
 
-    from gesturekit import Frame, GestureEvent
+    from gesturekit import ConfigError, Frame, GestureEvent
     from gesturekit.pipeline import Pipeline
     from gesturekit.plugins import collect_factories, get_plugin_manager
 
@@ -217,5 +217,5 @@ def test_configure_changes_the_threshold_and_csv_sink_writes_events(tmp_path, re
         rows = list(csv.DictReader(f))
     assert [(r["gesture"], r["phase"], r["t"], r["hands"], r["frame"]) for r in rows] == [
         ("hand_up", "start", "0.12", "1:left", "3"), ("hand_up", "end", "0.5", "1:left", "12")]
-    with pytest.raises(ValueError, match="needs a 'path'"):
+    with pytest.raises(ConfigError, match="^path: the example_csv sink needs a 'path'$"):
         collect_factories(pm, "sinks")["example_csv"]({})

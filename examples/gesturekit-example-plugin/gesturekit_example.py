@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from gesturekit import Detection, Frame, GestureEvent, Hand, HandLandmark, hookimpl
+from gesturekit import ConfigError, Detection, Frame, GestureEvent, Hand, HandLandmark, hookimpl
 
 log = logging.getLogger("gesturekit_example")
 
@@ -82,7 +82,7 @@ class CsvSink:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         if "path" not in config:
-            raise ValueError("the example_csv sink needs a 'path'")
+            raise ConfigError("the example_csv sink needs a 'path'", field="path")
         self.path = str(config["path"])
         self._file = None
 

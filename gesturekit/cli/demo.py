@@ -237,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
     t0, n = time.perf_counter(), 0
     engine = build_engine(classifiers)
     with Pipeline(pm, opts, classifiers=classifiers, engine=engine, source_name=source.name) as pipe:
-        pm.hook.gesturekit_startup()
+        pipe.startup()
         try:
             for result in pipe.run(items):
                 n += not result.tail
@@ -251,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             if live:
                 items.close()  # type: ignore[attr-defined]
-            pm.hook.gesturekit_shutdown()
+            pipe.shutdown()
             if sink is not None:
                 sink.close()
     elapsed = time.perf_counter() - t0

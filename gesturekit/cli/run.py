@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         classifiers = build_classifiers(pm)
         with Pipeline(pm, opts, classifiers=classifiers, engine=build_engine(classifiers),
                       source_name=source.name) as pipe:
-            pm.hook.gesturekit_startup()
+            pipe.startup()
             try:
                 for result in pipe.run(reader, max_frames=args.max_frames):
                     if not result.tail:
@@ -52,10 +52,11 @@ def run(args: argparse.Namespace) -> int:
                             w.write(result.frame)
                     for ev in result.events:
                         sys.stdout.write(json.dumps(ev.to_dict(), separators=(",", ":")) + "\n")
+                    pipe.notify_events(result.events)
                     sys.stdout.flush()
             finally:
                 reader.close()
-                pm.hook.gesturekit_shutdown()
+                pipe.shutdown()
         if reader.dropped:
             print(f"gesturekit: {reader.dropped} frames dropped to keep up with the live source", file=sys.stderr)
     finally:
