@@ -62,7 +62,7 @@ def gesturekit_loop(clip: str, model: str, classify: bool) -> float:
     pm = get_plugin_manager()
     classifiers = build_classifiers(pm) if classify else {}
     with Pipeline(pm, TrackerOptions(model=model), classifiers=classifiers) as pipe:
-        pipe.tracker  # build the graph outside the timed part, as the raw loop does
+        _ = pipe.tracker  # build the graph outside the timed part, as the raw loop does
         reader = ThreadedReader(open_source(clip))
         n = 0
         start = time.perf_counter()

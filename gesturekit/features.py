@@ -71,6 +71,8 @@ _CHAINS = np.array([[0, 1, 2, 3, 4], [0, 5, 6, 7, 8], [0, 9, 10, 11, 12], [0, 13
 _BASES = np.array([2, 5, 9, 13, 17])  # direction of a finger: from this joint to its tip
 _TIPS = np.array([4, 8, 12, 16, 20])
 _EPS = 1e-9
+_NO_STATE = np.full(5, -1)
+_C1, _C2 = np.array([1, 2, 0]), np.array([2, 0, 1])  # cross product index cycles
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,10 @@ def _angles(points: np.ndarray) -> np.ndarray:
     """Bend angles (degrees) at the three joints of each finger: ``(N, 21, D) -> (N, 5, 3)``."""
     bones = np.diff(points[:, _CHAINS], axis=2)  # (N, 5, 4, D)
     a, b = bones[:, :, :-1], bones[:, :, 1:]
-    cos = (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), _EPS)
+    ab = np.einsum("...i,...i->...", a, b)
+    la = np.einsum("...i,...i->...", a, a)
+    lb = np.einsum("...i,...i->...", b, b)
+    cos = ab / np.maximum(np.sqrt(la * lb), _EPS)
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
@@ -129,21 +134,32 @@ def finger_states(flex: np.ndarray, previous: np.ndarray | None = None,
     :param previous: ``(N, 5)`` previous states (``-1`` for none) for hysteresis.
     :returns: ``(N, 5)`` int8 states.
     """
-    t = thresholds
     flex = np.asarray(flex, dtype=np.float64)
     prev = np.full(flex.shape, -1) if previous is None else np.asarray(previous)
-    was_ext, was_cur = prev == EXTENDED, prev == CURLED
-    out = np.full(flex.shape, HALF, dtype=np.int8)
-    curl, reach = flex[:, 1:], flex[:, :1]
-    ext = curl < np.where(was_ext[:, 1:], t.extended_exit, t.extended_enter)
-    cur = curl > np.where(was_cur[:, 1:], t.curled_exit, t.curled_enter)
-    out[:, 1:][cur] = CURLED
-    out[:, 1:][ext] = EXTENDED
-    t_ext = reach > np.where(was_ext[:, :1], t.thumb_extended_exit, t.thumb_extended_enter)
-    t_cur = reach < np.where(was_cur[:, :1], t.thumb_curled_exit, t.thumb_curled_enter)
-    out[:, :1][t_cur] = CURLED
-    out[:, :1][t_ext] = EXTENDED
-    return out
+    # the thumb's reach grows as it extends, a finger's curl shrinks: negate the reach so that
+    # "below" means extended in every column
+    v = flex * _FLEX_SIGN
+    lo_enter, lo_exit, hi_enter, hi_exit = _threshold_table(thresholds)
+    ext = v < np.where(prev == EXTENDED, lo_exit, lo_enter)
+    cur = v > np.where(prev == CURLED, hi_exit, hi_enter)
+    return np.where(ext, EXTENDED, np.where(cur, CURLED, HALF)).astype(np.int8)
+
+
+_FLEX_SIGN = np.array([-1.0, 1.0, 1.0, 1.0, 1.0])
+_TABLES: dict[StateThresholds, tuple[np.ndarray, ...]] = {}
+
+
+def _threshold_table(t: StateThresholds) -> tuple[np.ndarray, ...]:
+    """Per-column (thumb, fingers) thresholds on the signed flex scale, cached per thresholds."""
+    tab = _TABLES.get(t)
+    if tab is None:
+        def col(thumb: float, finger: float) -> np.ndarray:
+            return np.array([thumb, finger, finger, finger, finger])
+
+        tab = (col(-t.thumb_extended_enter, t.extended_enter), col(-t.thumb_extended_exit, t.extended_exit),
+               col(-t.thumb_curled_enter, t.curled_enter), col(-t.thumb_curled_exit, t.curled_exit))
+        _TABLES[t] = tab
+    return tab
 
 
 def view_points(keypoints: np.ndarray, keypoints3d: np.ndarray, mirrored: bool = False) -> tuple[np.ndarray,
@@ -157,17 +173,16 @@ def view_points(keypoints: np.ndarray, keypoints3d: np.ndarray, mirrored: bool =
     """
     px = np.asarray(keypoints, dtype=np.float64)
     w = np.asarray(keypoints3d, dtype=np.float64)
-    c2 = px - px.mean(axis=1, keepdims=True)
-    cw = w[:, :, :2] - w[:, :, :2].mean(axis=1, keepdims=True)
-    k = np.sqrt((c2 ** 2).sum((1, 2)) / np.maximum((cw ** 2).sum((1, 2)), _EPS))  # px per metre
+    n = len(px)
+    xy = np.concatenate([px, w[:, :, :2]])  # (2N, 21, 2): pixels, then world x/y
+    xy = xy - xy.sum(axis=1, keepdims=True) * (1.0 / 21.0)
+    energy = np.einsum("nij,nij->n", xy, xy)
+    k = np.sqrt(energy[:n] / np.maximum(energy[n:], _EPS))  # px per metre (least squares)
     k = np.maximum(k, _EPS)
-    xy = c2 / k[:, None, None]
-    sx = 1.0 if mirrored else -1.0  # the performer's right
     pts = np.empty(w.shape)
-    pts[:, :, 0] = sx * xy[:, :, 0]
-    pts[:, :, 1] = -xy[:, :, 1]
+    pts[:, :, :2] = xy[:n] * ((1.0 if mirrored else -1.0, -1.0) / k[:, None])[:, None]  # performer's right, up
     pts[:, :, 2] = -w[:, :, 2]
-    pts -= pts[:, PALM_KNUCKLES].mean(axis=1, keepdims=True)
+    pts -= (pts[:, 5] + pts[:, 9] + pts[:, 13] + pts[:, 17])[:, None] * 0.25
     return pts, k
 
 
@@ -186,7 +201,7 @@ class HandFeatures:
     """Features of the N hands of one frame (all arrays have N rows).
 
     :ivar points: ``(N, 21, 3)`` view-frame keypoints in palm units, origin at the palm centre.
-    :ivar canonical: ``(N, 21, 3)`` canonical hand frame (see :mod:`gesturekit.normalize`).
+    :ivar world: ``(N, 21, 3)`` MediaPipe world keypoints (metres); :attr:`canonical` derives from them.
     :ivar curl: ``(N, 5)`` finger curl in degrees (thumb included, from its joints).
     :ivar thumb_reach: ``(N,)`` thumb tip to pinky knuckle, palm units.
     :ivar state: ``(N, 5)`` 0 extended / 1 half / 2 curled.
@@ -204,7 +219,7 @@ class HandFeatures:
     handedness: tuple[str, ...]
     score: np.ndarray
     points: np.ndarray
-    canonical: np.ndarray
+    world: np.ndarray
     curl: np.ndarray
     thumb_reach: np.ndarray
     state: np.ndarray
@@ -215,13 +230,26 @@ class HandFeatures:
     palm_px: np.ndarray
     velocity: np.ndarray
     extractor: FeatureExtractor | None = field(default=None, repr=False)
+    #: ``(N, 7, 3)``: the five finger directions, ``palm_up`` and ``palm_normal`` in one array
+    vectors: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.track_ids)
 
+    @property
+    def canonical(self) -> np.ndarray:
+        """``(N, 21, 3)`` keypoints in the canonical hand frame (:func:`gesturekit.normalize.canonicalize`,
+        left hands mirrored onto right), computed on first use."""
+        c = self.__dict__.get("_canonical")
+        if c is None:
+            c = canonicalize(self.world, self.handedness) if len(self) else np.zeros((0, 21, 3))
+            self.__dict__["_canonical"] = c
+        return c
+
     def distance(self, a: int | Sequence[int] | np.ndarray, b: int | Sequence[int] | np.ndarray) -> np.ndarray:
         """Distances between keypoints ``a`` and ``b`` (indices, broadcast) in palm units: ``(N, ...)``."""
-        return np.linalg.norm(self.points[:, a] - self.points[:, b], axis=-1)
+        d = self.points[:, a] - self.points[:, b]
+        return np.sqrt((d * d).sum(-1))
 
     def motion(self, i: int, window: float) -> tuple[np.ndarray, float]:
         """Displacement of hand ``i``'s palm centre over the last ``window`` seconds (since the
@@ -291,32 +319,36 @@ class FeatureExtractor:
         w = np.stack([h.keypoints3d for h in hands])
         handed = tuple(h.handedness for h in hands)
         pts, k = view_points(px, w, self.mirrored)
-        palm = np.linalg.norm(pts[:, PALM_KNUCKLES] - pts[:, :1], axis=-1).mean(axis=1)
-        pts = pts / np.maximum(palm, _EPS)[:, None, None]
-        curl3 = finger_curls(pts)
-        curl2 = finger_curls(px)
-        curl = np.minimum(curl3, curl2)
-        reach = np.linalg.norm(pts[:, 4] - pts[:, 17], axis=-1)
-        flex = np.concatenate([reach[:, None], curl[:, 1:]], axis=1)
-        prev = np.stack([self._prev_state.get(int(i), np.full(5, -1)) for i in ids])
+        knuckles = pts[:, PALM_KNUCKLES] - pts[:, :1]
+        palm = np.sqrt(np.einsum("nki,nki->nk", knuckles, knuckles)).sum(axis=1) * 0.25
+        pts *= (1.0 / np.maximum(palm, _EPS))[:, None, None]
+        # curl seen in 3D and in the image plane, in one call: (2N, 21, 3)
+        both = np.concatenate([pts, np.concatenate([px, np.zeros((n, 21, 1))], axis=2)])
+        curls = finger_curls(both)
+        curl = np.minimum(curls[:n], curls[n:])
+        tr = pts[:, 4] - pts[:, 17]
+        reach = np.sqrt(np.einsum("ni,ni->n", tr, tr))
+        flex = curl.copy()
+        flex[:, 0] = reach
+        prev = np.stack([self._prev_state.get(t_id, _NO_STATE) for t_id in ids.tolist()])
         state = finger_states(flex, prev, self.thresholds)
-        d = pts[:, _TIPS] - pts[:, _BASES]
-        direction = d / np.maximum(np.linalg.norm(d, axis=-1, keepdims=True), _EPS)
-        up = pts[:, 9] - pts[:, 0]
-        up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), _EPS)
-        normal = np.cross(pts[:, 5] - pts[:, 17], up)
-        sign = np.where(np.array(handed) == "left", -1.0, 1.0) * (1.0 if self.mirrored else -1.0)
-        normal *= sign[:, None]
-        normal /= np.maximum(np.linalg.norm(normal, axis=-1, keepdims=True), _EPS)
-        center = px[:, PALM_KNUCKLES].mean(axis=1)
+        vecs = np.empty((n, 7, 3))  # five finger directions, the palm's up, the palm normal
+        vecs[:, :5] = pts[:, _TIPS] - pts[:, _BASES]
+        vecs[:, 5] = pts[:, 9] - pts[:, 0]
+        across, along = pts[:, 5] - pts[:, 17], vecs[:, 5]
+        vecs[:, 6] = across[:, _C1] * along[:, _C2] - across[:, _C2] * along[:, _C1]  # across x along
+        vecs[:, 6] *= (np.array([-1.0 if h == "left" else 1.0 for h in handed])
+                       * (1.0 if self.mirrored else -1.0))[:, None]
+        vecs /= np.maximum(np.sqrt((vecs * vecs).sum(-1)), _EPS)[:, :, None]
+        direction, up, normal = vecs[:, :5], vecs[:, 5], vecs[:, 6]
+        center = (px[:, 5] + px[:, 9] + px[:, 13] + px[:, 17]) * 0.25
         palm_px = palm * k
-        canonical = canonicalize(w, handed)
         for j, tid in enumerate(ids.tolist()):
             self._prev_state[tid] = state[j]
         self._remember(ids, center, palm_px, t)
-        velocity = np.stack([self.displacement(int(i), t, self.velocity_window, rate=True)[0] for i in ids])
-        return HandFeatures(t, width, height, ids, handed, np.array([h.score for h in hands]), pts, canonical, curl,
-                            reach, state, direction, normal, up, center, palm_px, velocity, self)
+        velocity = np.array([self._velocity(tid, t) for tid in ids.tolist()])
+        return HandFeatures(t, width, height, ids, handed, np.array([h.score for h in hands]), pts, w, curl,
+                            reach, state, direction, normal, up, center, palm_px, velocity, self, vecs)
 
     # -- per-track history -------------------------------------------------------------------------
 
@@ -347,13 +379,12 @@ class FeatureExtractor:
         if not q or len(q) < 2:
             return np.zeros(2), 0.0
         start = max(t - window - 1e-6, self._reset_at.get(track_id, -np.inf))
-        first = None
-        for s in q:
-            if s[0] >= start:
-                first = s
+        first = last = q[-1]
+        for s in reversed(q):
+            if s[0] < start:
                 break
-        last = q[-1]
-        if first is None or first is last:
+            first = s
+        if first is last:
             return np.zeros(2), 0.0
         dt = last[0] - first[0]
         palm = 0.5 * (first[3] + last[3])
@@ -361,6 +392,23 @@ class FeatureExtractor:
         if rate:
             d = d / max(dt, _EPS)
         return d, dt
+
+    def _velocity(self, track_id: int, t: float) -> tuple[float, float]:
+        """Palm-centre velocity over ``velocity_window`` (view frame x/y, palm units per second)."""
+        q = self._track.get(track_id)
+        if not q or len(q) < 2:
+            return (0.0, 0.0)
+        start = t - self.velocity_window - 1e-6
+        first = last = q[-1]
+        for s in reversed(q):
+            if s[0] < start:
+                break
+            first = s
+        dt = last[0] - first[0]
+        if dt <= 0:
+            return (0.0, 0.0)
+        scale = 2.0 / (max(first[3] + last[3], _EPS) * dt)
+        return ((last[1] - first[1]) * scale, (last[2] - first[2]) * scale)
 
     def reset_motion(self, track_id: int, t: float) -> None:
         """Start the track's motion windows afresh at ``t`` (after a dynamic gesture fired)."""

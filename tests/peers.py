@@ -7,6 +7,7 @@ A binary a test needs and cannot find fails the test with the Debian package to 
 from __future__ import annotations
 
 import functools
+import getpass
 import os
 import shutil
 import signal
@@ -70,7 +71,9 @@ class Mosquitto:
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {workdir}/\nautosave_interval 1\nmax_queued_messages 0\n"
-            f"log_dest file {workdir}/mosquitto.log\n")
+            f"log_dest file {workdir}/mosquitto.log\n"
+            # started as root, mosquitto would drop to user "mosquitto", which cannot write here
+            f"user {getpass.getuser()}\n")
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:

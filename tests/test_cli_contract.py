@@ -55,7 +55,7 @@ def test_record_then_replay_gives_the_same_frames(cli, data, tmp_path):
     original = [json.loads(line) for line in a.read_text().splitlines()]
     replayed = ReplaySource(str(rec)).frames
     assert len(replayed) == 30
-    for o, f in zip(original, replayed):
+    for o, f in zip(original, replayed, strict=False):
         np.testing.assert_allclose(f.hands[0].keypoints, o["hands"][0]["keypoints"], atol=1e-6)
         np.testing.assert_allclose(f.hands[0].keypoints3d, o["hands"][0]["keypoints3d"], atol=1e-6)
 
@@ -73,7 +73,8 @@ def test_recording_round_trip_is_exact(data, tmp_path):
             w.write(f)
     replayed = ReplaySource(str(path)).frames
     assert replayed == frames
-    assert all(np.array_equal(a.hands[0].keypoints, b.hands[0].keypoints) for a, b in zip(frames, replayed))
+    assert all(np.array_equal(a.hands[0].keypoints, b.hands[0].keypoints)
+               for a, b in zip(frames, replayed, strict=True))
 
 
 # --- errors a user causes: exit code 2, one line on stderr, no traceback -----------------------------------

@@ -169,3 +169,22 @@ def test_cli_explain_shows_conditions_with_values(cli, data):
     assert any(c["condition"].startswith("thumb points up") for c in conds)
     text = cli("gestures", "explain", data("tracking/thumbs-up.png"), "--only", "fist")
     assert "thumb   extended" in text.stdout and "[ ] thumb curled|half: extended" in text.stdout
+
+
+def test_palm_facing_on_real_hands(image_frames):
+    from gesturekit.features import FeatureExtractor, nearest_direction
+
+    backs = FeatureExtractor().extract(image_frames["tracking/hands.jpg"])  # two hands, backs to the camera
+    assert nearest_direction(backs.palm_normal)[0] == ["back", "back"]
+    palm = FeatureExtractor().extract(image_frames["gestures/hagrid_chart/10_palm.png"])
+    assert nearest_direction(palm.palm_normal)[0] == ["forward"]
+
+
+def test_docs_describe_every_library_gesture_and_the_hagrid_mapping(library):
+    from shared_data import REPO
+
+    text = (REPO / "docs" / "gestures.md").read_text()
+    for d in library:
+        assert f"| `{d.name}` |" in text, d.name
+    for hagrid, gesture in HAGRID.items():
+        assert f"| `{hagrid}` | `{gesture}` |" in text, hagrid

@@ -148,6 +148,13 @@ def test_zoom_in_and_out_with_the_distance_value(library):
     for i, _, hands, dist in got:
         assert hands == (1, 2)
         assert dist == pytest.approx(gaps[i] / palm_px, rel=1e-6)
+    # explain shows the relation with its measured change
+    hand = clf.explain(frame(make_hand(p, 1, offset_px=(320 - 100, 240), px_per_m=500),
+                             make_hand(p, 2, "left", offset_px=(320 + 100, 240), px_per_m=500, mirror_x=True),
+                             t=len(gaps) / 10, index=len(gaps)))[0]
+    (rel,) = [c for c in hand["conditions"] if c["gesture"] == "zoom_out"]
+    assert rel["condition"] == "change of the distance to hand #2 over 0.3s < -0.8 (exit -0.3) palm"
+    assert rel["holds"] and rel["value"].startswith("-")
     # hands held still for longer than the 0.3 s window: no zoom
     assert not [g for i, g, _, _ in got if 9 <= i <= 10]
     assert {g for i, g, _, _ in got if i <= 6} == {"zoom_in"} and {g for i, g, _, _ in got if i >= 12} == {"zoom_out"}
@@ -189,3 +196,40 @@ def test_cli_validate_list(cli, tmp_path):
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert {row["name"] for row in rows} == {d.name for d in load_library()} | {"mine"}
     assert next(row for row in rows if row["name"] == "pinch")["values"] == ["distance"]
+
+
+def test_palm_facing_and_finger_direction_conditions(tmp_path):
+    defs = _defs(tmp_path, palm_to_camera="""\
+        gesturekit: 1
+        name: palm_to_camera
+        pose:
+          palm: {is: forward, within: 40}
+          directions:
+            index: up
+        """, palm_to_me="""\
+        gesturekit: 1
+        name: palm_to_me
+        pose:
+          palm: back
+        """)
+    clf = RulesClassifier(defs)
+    facing = {d.gesture for d in clf.classify(frame(make_hand(pose_points("open_palm"))))}
+    turned = {d.gesture for d in clf.classify(frame(make_hand(pose_points("open_palm"), 2, rot=rotation("y", 180))))}
+    left = {d.gesture for d in clf.classify(frame(make_hand(pose_points("open_palm"), 3, "left", mirror_x=True)))}
+    upside_down = {d.gesture for d in clf.classify(frame(make_hand(pose_points("open_palm"), 4,
+                                                                    rot=rotation("z", 180))))}
+    assert facing == {"palm_to_camera"} and left == {"palm_to_camera"}
+    assert turned == {"palm_to_me"}
+    assert upside_down == set()  # the palm still faces the camera, but the index points down
+
+
+def test_explain_reports_every_condition_with_values(library):
+    clf = RulesClassifier(library)
+    (hand,) = clf.explain(frame(make_hand(pose_points("thumbs_up"))))
+    assert hand["gestures"] == ["thumbs_up"]
+    thumb = [c for c in hand["conditions"] if c["gesture"] == "thumbs_up" and c["condition"].startswith("thumb points")]
+    assert len(thumb) == 1 and thumb[0]["holds"]
+    degrees = float(thumb[0]["value"].split()[0])
+    assert 20 < degrees < 40  # the geometric thumb leans about 29 degrees out from straight up
+    fist = [c for c in hand["conditions"] if c["gesture"] == "fist"]
+    assert [c["holds"] for c in fist if c["condition"].startswith("thumb")] == [False]

@@ -192,7 +192,6 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo: live when a camera is asked for (or camera 0 opens), else the replay."""
     live = args.camera is not None or (not args.synthetic and not args.session and camera_available(0))
     pm = get_plugin_manager(args.plugin_path)
-    classifiers = build_classifiers(pm)
     sink = collect_factories(pm, "sinks")["stdout"]({}) if args.json else None
     out = sys.stdout
     if live:
@@ -229,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
                       f"Live camera: gesturekit demo --camera 0   Raw events: gesturekit demo --json\n\n")
         elif synthetic:
             print("gesturekit demo: the input is SYNTHETIC (a computer-generated hand, no camera)", file=sys.stderr)
+    classifiers = build_classifiers(pm, mirrored=opts.mirrored)
     if not classifiers and not args.json:
         out.write("note: no gesture classifiers are configured, so no events will appear.\n")
     log = EventLog(out, script, show_all=args.all)

@@ -49,15 +49,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_classifiers(pm) -> dict:  # noqa: ANN001
+def build_classifiers(pm, mirrored: bool = False) -> dict:  # noqa: ANN001
     """The default classifiers for ``detect`` and ``run``: the ``rules`` classifier with the
-    built-in gesture library (unmirrored frames: files and images)."""
+    built-in gesture library. ``mirrored`` (the tracker's setting: a selfie camera view) tells
+    the rules which way the performer's left is; files and images are not mirrored."""
     from ..plugins import collect_factories
 
     factories = collect_factories(pm, "classifiers")
     if "rules" not in factories:
         return {}
-    return {"rules": factories["rules"]({"builtin": True})}
+    return {"rules": factories["rules"]({"builtin": True, "mirrored": bool(mirrored)})}
 
 
 def build_engine(classifiers: Mapping[str, Any], source: str = "") -> TemporalEngine:

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         if args.record_landmarks:
             writers.append(FrameWriter(args.record_landmarks, ndigits=None))
         reader = ThreadedReader(source)
-        classifiers = build_classifiers(pm)
+        classifiers = build_classifiers(pm, mirrored=opts.mirrored)
         with Pipeline(pm, opts, classifiers=classifiers, engine=build_engine(classifiers),
                       source_name=source.name) as pipe:
             pipe.startup()

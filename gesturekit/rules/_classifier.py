@@ -12,7 +12,7 @@ from ..features import FeatureExtractor, StateThresholds
 from ..temporal import TemporalSpec
 from ..values import Detection, Frame
 from ._evaluator import CompiledLibrary, ConditionReport, Evaluation
-from ._schema import GestureDef, _LineDict, check_library, load_definitions
+from ._schema import GestureDef, check_library, load_definitions
 
 __all__ = ["RulesClassifier", "builtin_library_path", "load_library"]
 
@@ -62,12 +62,12 @@ class RulesClassifier:
         if isinstance(paths, (str, Path)):
             paths = [paths]
         if not isinstance(paths, (list, tuple)):
-            raise ConfigError("expected a list of files or folders", field="classifiers.rules.gestures",
-                              line=getattr(cfg, "line", None) if isinstance(cfg, _LineDict) else None)
-        builtin = cfg.get("builtin", True)
-        if not isinstance(builtin, bool):
-            raise ConfigError("expected true or false", field="classifiers.rules.builtin")
-        return cls(load_library(paths, builtin=builtin), mirrored=bool(cfg.get("mirrored", False)))
+            raise ConfigError("expected a list of files or folders", field="classifiers.rules.gestures")
+        builtin, mirrored = cfg.get("builtin", True), cfg.get("mirrored", False)
+        for key, value in (("builtin", builtin), ("mirrored", mirrored)):
+            if not isinstance(value, bool):
+                raise ConfigError(f"expected true or false, got {value!r}", field=f"classifiers.rules.{key}")
+        return cls(load_library(paths, builtin=builtin), mirrored=mirrored)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -138,7 +138,7 @@ class RulesClassifier:
                     for f, k in (("index_finger", 8), ("middle_finger", 12), ("ring_finger", 16),
                                  ("pinky_finger", 20))}
             tid = int(feats.track_ids[j])
-            conds: list[ConditionReport] = self.library.report(ev, j)
+            conds: list[ConditionReport] = self.library.report(ev, j) + self._pair_report(ev, j)
             out.append({
                 "hand": tid,
                 "handedness": feats.handedness[j],
@@ -152,6 +152,30 @@ class RulesClassifier:
                 "gestures": sorted({d.gesture for d in dets if tid in d.hands}),
                 "conditions": [c.__dict__ for c in conds],
             })
+        return out
+
+
+    def _pair_report(self, ev: Evaluation, j: int) -> list[ConditionReport]:
+        """The relation conditions of two-hand gestures for the pairs hand ``j`` belongs to."""
+        out = []
+        feats = ev.features
+        for p, res in zip(ev.pairs, ev.pair_ok, strict=True):
+            if j not in (p.i, p.j):
+                continue
+            other = int(feats.track_ids[p.j if j == p.i else p.i])
+            for g in res:
+                d = self.library.defs[g]
+                rel = d.relation
+                if rel is None:
+                    continue
+                if rel.distance is not None:
+                    out.append(ConditionReport(d.name, 0, f"distance to hand #{other} {rel.distance.describe()} palm",
+                                               f"{p.distance:.2f} palm", res[g]))
+                if rel.change is not None:
+                    change, dt = self.extractor.pair_change(feats, p, rel.window)
+                    out.append(ConditionReport(d.name, 0, f"change of the distance to hand #{other} over "
+                                                          f"{rel.window:g}s {rel.change.describe()} palm",
+                                               f"{change:+.2f} palm in {dt:.2f}s", res[g]))
         return out
 
 

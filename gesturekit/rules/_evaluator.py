@@ -26,6 +26,8 @@ _SI = {s: i for i, s in enumerate(STATES)}
 _DIR_NAMES = tuple(DIRECTIONS)
 _DIR_MATRIX = np.stack([DIRECTIONS[n] for n in _DIR_NAMES])
 _KI = {k: i for i, k in enumerate(KEYPOINT_NAMES)}
+_FIVE = np.arange(5)
+_PLANE_UNITS = {"up": (0.0, 1.0), "down": (0.0, -1.0), "left": (-1.0, 0.0), "right": (1.0, 0.0)}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Evaluation:
     hand_ok: np.ndarray  # (N, G) after motion and unless
     pose_ok: np.ndarray  # (N, P)
     atoms: np.ndarray  # (N, A) bool
-    atom_values: np.ndarray  # (N, A) measured values
+    atom_values: np.ndarray  # (N, A) measured values (directions: cosine to the nearest allowed direction)
     finger_ok: np.ndarray  # (N, P)
     pairs: list[PairFeatures]
     pair_ok: list[dict[int, bool]]
@@ -100,11 +102,11 @@ class CompiledLibrary:
                 allowed[pi, _FI[f], [_SI[s] for s in states]] = True
         self.allowed = allowed
         self.poses = poses
-        # direction atoms (source 0-4: fingers, 5: palm normal)
+        # direction atoms (source 0-4: fingers, 6: palm normal)
         dsrc, dmask, dcos, dpose, ddesc = [], [], [], [], []
         for pi, p in enumerate(poses):
             for c in p.directions:
-                dsrc.append(5 if c.finger == "palm" else _FI[c.finger])
+                dsrc.append(6 if c.finger == "palm" else _FI[c.finger])  # features' vectors: 5 = palm up, 6 = normal
                 dmask.append([n in c.directions for n in _DIR_NAMES])
                 dcos.append((math.cos(math.radians(c.within)), math.cos(math.radians(c.exit))))
                 dpose.append(pi)
@@ -150,6 +152,7 @@ class CompiledLibrary:
             "left": np.array([d.hands in ("any", "left") for d in self.defs], dtype=bool),
             "right": np.array([d.hands in ("any", "right") for d in self.defs], dtype=bool),
         }
+        self._hand_mask = {h: m | ~self.one_hand for h, m in self.hand_filter.items()}
         self.static_one = np.flatnonzero(self.one_hand & np.array([d.motion is None for d in self.defs]))
         self.motion_idx = [g for g, d in enumerate(self.defs) if d.motion is not None]
         self.pair_idx = [g for g, d in enumerate(self.defs) if d.hands == "both"]
@@ -188,10 +191,12 @@ class CompiledLibrary:
         atoms = np.empty((N, A), dtype=bool)
         nd, ns = self.n_dir, self.n_dist
         if nd:
-            vecs = np.concatenate([feats.direction, feats.palm_normal[:, None]], axis=1)  # (N, 6, 3)
-            cos = vecs @ _DIR_MATRIX.T  # (N, 6 sources, 6 directions)
+            vecs = feats.vectors
+            if vecs is None:
+                vecs = np.concatenate([feats.direction, feats.palm_up[:, None], feats.palm_normal[:, None]], axis=1)
+            cos = vecs @ _DIR_MATRIX.T  # (N, 7 sources, 6 directions)
             best = np.where(self.dir_mask[None], cos[:, self.dir_src], -2.0).max(-1)  # (N, Ad)
-            values[:, :nd] = np.degrees(np.arccos(np.clip(best, -1.0, 1.0)))
+            values[:, :nd] = best  # the cosine; report() turns it into degrees
             atoms[:, :nd] = best >= np.where(prev[:, :nd], self.dir_cos[1], self.dir_cos[0])
         if ns:
             d = feats.distance(self.dist_a, self.dist_b)
@@ -204,15 +209,17 @@ class CompiledLibrary:
             atoms[:, nd + ns:] = _passes(ang, self.ang_thr, prev[:, nd + ns:])
         for j, t in enumerate(ids):
             self._prev_atoms[t] = atoms[j]
-        for t in [t for t in self._prev_atoms if t not in set(ids)]:
-            del self._prev_atoms[t]
-        finger_ok = self.allowed[:, np.arange(5), feats.state].all(-1).T if N else np.zeros((0, len(self.poses)),
+        if len(self._prev_atoms) > N:
+            live = set(ids)
+            for t in [t for t in self._prev_atoms if t not in live]:
+                del self._prev_atoms[t]
+        finger_ok = self.allowed[:, _FIVE, feats.state].all(-1).T if N else np.zeros((0, len(self.poses)),
                                                                                            bool)
         pose_ok = finger_ok & ((~atoms).astype(np.float64) @ self.atom_incidence < 0.5)
         gest = pose_ok.astype(np.float64) @ self.pose_incidence > 0.5  # (N, G): the pose part
         pose_part = gest.copy()
-        for j, h in enumerate(feats.handedness):
-            gest[j] &= self.hand_filter[h] | ~self.one_hand
+        if N:
+            gest &= np.stack([self._hand_mask[h] for h in feats.handedness])
         # motion (dynamic gestures)
         motions: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
         fired: set[int] = set()
@@ -267,13 +274,13 @@ class CompiledLibrary:
     def _motion_holds(m: Any, disp: np.ndarray, dt: float) -> bool:
         if dt <= 0:
             return False
-        dist = float(np.hypot(disp[0], disp[1]))
+        dx, dy = float(disp[0]), float(disp[1])
+        dist = math.hypot(dx, dy)
         if not _scalar_passes(dist, m.distance, False) or not _scalar_passes(dist / dt, m.speed, False):
             return False
         if m.direction is not None:
-            u = DIRECTIONS[m.direction][:2]
-            cos = float(disp @ u) / max(dist, 1e-9)
-            if cos < math.cos(math.radians(m.within)):
+            ux, uy = _PLANE_UNITS[m.direction]
+            if (dx * ux + dy * uy) < math.cos(math.radians(m.within)) * max(dist, 1e-9):
                 return False
         return True
 
@@ -288,9 +295,12 @@ class CompiledLibrary:
                 s = STATES[int(feats.state[j, _FI[f]])]
                 out.append(ConditionReport(name, self.pose_number[pi], f"{f} {'|'.join(states)}", s, s in states))
             for a in np.flatnonzero(self.atom_pose == pi):
+                value = float(ev.atom_values[j, a])
+                if a < self.n_dir:  # stored as the cosine to the nearest allowed direction
+                    value = math.degrees(math.acos(max(-1.0, min(1.0, value))))
                 unit = "deg" if a < self.n_dir or a >= self.n_dir + self.n_dist else "palm"
-                out.append(ConditionReport(name, self.pose_number[pi], self.atom_desc[a],
-                                           f"{ev.atom_values[j, a]:.2f} {unit}", bool(ev.atoms[j, a])))
+                out.append(ConditionReport(name, self.pose_number[pi], self.atom_desc[a], f"{value:.2f} {unit}",
+                                           bool(ev.atoms[j, a])))
         for g in self.motion_idx:
             m = self.defs[g].motion
             key = (j, int(round(m.window * 1000)))
