@@ -249,3 +249,11 @@ health: {{port: {hp}}}
         assert "retrying in 2.0 s" in log  # backoff grows
     finally:
         assert d.stop() == 0
+
+
+def test_example_configs_validate_and_build():
+    from gesturekit.daemon import Daemon
+
+    for cfg in sorted((REPO / "examples").glob("*/daemon.yaml")):
+        d = Daemon(load_config(str(cfg)), install_signals=False)
+        assert d._sinks, cfg

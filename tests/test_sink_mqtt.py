@@ -80,7 +80,13 @@ def test_broker_restart_mid_run_loses_nothing_with_qos1(broker):
         bus.publish(e)  # buffered while the broker is down
     assert bus.wait_idle(10)
     broker.start()
-    wait_for(lambda: set(sub.seqs()) >= set(range(400)), timeout=60, what="every event after the restart")
+    try:
+        wait_for(lambda: set(sub.seqs()) >= set(range(400)), timeout=30, what="every event after the restart")
+    except AssertionError:
+        missing = sorted(set(range(400)) - set(sub.seqs()))
+        raise AssertionError(f"missing {len(missing)} events: {missing[:20]}..., sink {sink.status()}, "
+                             f"got {len(sub.got)}; broker log: {(broker.dir / 'mosquitto.log').read_text()[-1500:]}") \
+            from None
     stats = bus.close()
     sub.close()
     assert sorted(set(sub.seqs())) == list(range(400))  # QoS 1: at least once, nothing lost

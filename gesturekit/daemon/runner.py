@@ -299,7 +299,8 @@ class Daemon:
         call_hook_isolated(self.pm.hook.gesturekit_shutdown, self._guards)
         if self.health is not None:
             self.health.close()
-        log.info("daemon stopped: %d frames, %d events", self.frames, self.events)
+        if thread is not None:
+            log.info("daemon stopped: %d frames, %d events", self.frames, self.events)
 
     # reload -----------------------------------------------------------------------------------
     def _reload(self) -> None:

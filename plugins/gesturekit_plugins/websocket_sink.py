@@ -83,6 +83,9 @@ class WebSocketSink:
         self.ping_timeout = float(config.get("ping_timeout", 20))
         self._wss = _import_websockets()
         self._clients: dict[Any, _Client] = {}
+        self._out: list[tuple[str, bool]] = []
+        self._out_lock = threading.Lock()
+        self._drain_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
@@ -187,7 +190,20 @@ class WebSocketSink:
         loop = self._loop
         if loop is None or loop.is_closed():
             raise RuntimeError("websocket server is not running")
-        loop.call_soon_threadsafe(self._broadcast, event.to_json(), False)
+        msg = event.to_json()
+        with self._out_lock:  # one loop wake-up per burst of events, not one per event
+            self._out.append((msg, False))
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
+        loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._out_lock:
+            batch, self._out = self._out, []
+            self._drain_scheduled = False
+        for msg, frames in batch:
+            self._broadcast(msg, frames)
 
     def send_frame(self, frame: Frame) -> None:
         if not self.allow_frames or not any(c.frames for c in list(self._clients.values())):
@@ -199,8 +215,8 @@ class WebSocketSink:
             loop.call_soon_threadsafe(self._broadcast, json.dumps(d, separators=(",", ":")), True)
 
     def status(self) -> dict[str, Any]:
-        return {"clients": len(self._clients), "connections": self.connections, "refused": self.refused, "slow_disconnects": self.slow_disconnects,
-                "address": f"ws://{self.host}:{self.port}"}
+        return {"clients": len(self._clients), "connections": self.connections, "refused": self.refused,
+                "slow_disconnects": self.slow_disconnects, "address": f"ws://{self.host}:{self.port}"}
 
     @property
     def client_count(self) -> int:
