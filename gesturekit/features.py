@@ -43,6 +43,7 @@ __all__ = [
     "StateThresholds",
     "HandFeatures",
     "PairFeatures",
+    "Movement",
     "FeatureExtractor",
     "finger_curls",
     "finger_states",
@@ -73,6 +74,8 @@ _TIPS = np.array([4, 8, 12, 16, 20])
 _EPS = 1e-9
 _NO_STATE = np.full(5, -1)
 _C1, _C2 = np.array([1, 2, 0]), np.array([2, 0, 1])  # cross product index cycles
+_SIGN_MIRRORED, _SIGN_UNMIRRORED = np.array([1.0, -1.0]), np.array([-1.0, -1.0])
+_KNUCKLES = np.array(PALM_KNUCKLES)
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,12 @@ class StateThresholds:
 
 def _angles(points: np.ndarray) -> np.ndarray:
     """Bend angles (degrees) at the three joints of each finger: ``(N, 21, D) -> (N, 5, 3)``."""
-    bones = np.diff(points[:, _CHAINS], axis=2)  # (N, 5, 4, D)
+    chain = points[:, _CHAINS]
+    bones = chain[:, :, 1:] - chain[:, :, :-1]  # (N, 5, 4, D)
     a, b = bones[:, :, :-1], bones[:, :, 1:]
     ab = np.einsum("...i,...i->...", a, b)
-    la = np.einsum("...i,...i->...", a, a)
-    lb = np.einsum("...i,...i->...", b, b)
-    cos = ab / np.maximum(np.sqrt(la * lb), _EPS)
+    sq = np.einsum("...i,...i->...", bones, bones)  # squared bone lengths, (N, 5, 4)
+    cos = ab / np.maximum(np.sqrt(sq[:, :, :-1] * sq[:, :, 1:]), _EPS)
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
@@ -136,10 +139,14 @@ def finger_states(flex: np.ndarray, previous: np.ndarray | None = None,
     """
     flex = np.asarray(flex, dtype=np.float64)
     prev = np.full(flex.shape, -1) if previous is None else np.asarray(previous)
+    return _states(flex, prev, _threshold_table(thresholds))
+
+
+def _states(flex: np.ndarray, prev: np.ndarray, table: tuple[np.ndarray, ...]) -> np.ndarray:
     # the thumb's reach grows as it extends, a finger's curl shrinks: negate the reach so that
     # "below" means extended in every column
     v = flex * _FLEX_SIGN
-    lo_enter, lo_exit, hi_enter, hi_exit = _threshold_table(thresholds)
+    lo_enter, lo_exit, hi_enter, hi_exit = table
     ext = v < np.where(prev == EXTENDED, lo_exit, lo_enter)
     cur = v > np.where(prev == CURLED, hi_exit, hi_enter)
     return np.where(ext, EXTENDED, np.where(cur, CURLED, HALF)).astype(np.int8)
@@ -180,8 +187,8 @@ def view_points(keypoints: np.ndarray, keypoints3d: np.ndarray, mirrored: bool =
     k = np.sqrt(energy[:n] / np.maximum(energy[n:], _EPS))  # px per metre (least squares)
     k = np.maximum(k, _EPS)
     pts = np.empty(w.shape)
-    pts[:, :, :2] = xy[:n] * ((1.0 if mirrored else -1.0, -1.0) / k[:, None])[:, None]  # performer's right, up
-    pts[:, :, 2] = -w[:, :, 2]
+    pts[:, :, :2] = xy[:n] * ((_SIGN_MIRRORED if mirrored else _SIGN_UNMIRRORED) / k[:, None])[:, None]
+    np.negative(w[:, :, 2], out=pts[:, :, 2])  # performer's right, up, forward
     pts -= (pts[:, 5] + pts[:, 9] + pts[:, 13] + pts[:, 17])[:, None] * 0.25
     return pts, k
 
@@ -251,6 +258,13 @@ class HandFeatures:
         d = self.points[:, a] - self.points[:, b]
         return np.sqrt((d * d).sum(-1))
 
+    def movement(self, i: int, window: float) -> Movement:
+        """Hand ``i``'s palm-centre movement over the last ``window`` seconds (since the track's
+        last motion reset): see :class:`Movement`."""
+        if self.extractor is None:
+            return Movement.none()
+        return self.extractor.movement(int(self.track_ids[i]), self.t, window, self.width)
+
     def motion(self, i: int, window: float) -> tuple[np.ndarray, float]:
         """Displacement of hand ``i``'s palm centre over the last ``window`` seconds (since the
         track's last motion reset), view frame x/y in palm units, and the time it spans."""
@@ -271,6 +285,42 @@ class PairFeatures:
     j: int
     distance: float
     distance_frame: float
+
+
+class Movement:
+    """A track's palm-centre movement over a motion window (view frame: x the performer's right, y up).
+
+    :ivar displacement: ``(2,)`` straight-line displacement, palm units.
+    :ivar displacement_frame: ``(2,)`` the same as a fraction of the image width.
+    :ivar dt: the time the window's samples span, seconds.
+    """
+
+    __slots__ = ("displacement", "displacement_frame", "dt", "_samples")
+
+    def __init__(self, displacement: np.ndarray, displacement_frame: np.ndarray, dt: float,
+                 samples: Sequence[tuple[float, float, float, float]] = ()) -> None:
+        self.displacement = displacement
+        self.displacement_frame = displacement_frame
+        self.dt = dt
+        self._samples = samples  # (t, x_px, y_px, palm_px), oldest first
+
+    @classmethod
+    def none(cls) -> Movement:
+        """No movement (fewer than two samples)."""
+        return cls(np.zeros(2), np.zeros(2), 0.0)
+
+    def duration(self, direction: Sequence[float] | None = None) -> float:
+        """How long the palm has been moving on its way without turning back, seconds: the span of
+        the latest run of samples in the window each of which advanced along ``direction`` (a unit
+        x/y vector; default: the direction of the whole displacement)."""
+        if len(self._samples) < 2:
+            return 0.0
+        a = np.array(self._samples)
+        u = np.asarray(direction, dtype=np.float64) if direction is not None else self.displacement_frame
+        steps = np.diff(a[:, 1:3], axis=0) @ u
+        back = np.flatnonzero(steps <= 0.0)
+        start = int(back[-1]) + 1 if back.size else 0
+        return float(a[-1, 0] - a[start, 0])
 
 
 class FeatureExtractor:
@@ -294,6 +344,16 @@ class FeatureExtractor:
         self._reset_at: dict[int, float] = {}
         self._pairs: dict[tuple[int, int], deque] = {}
 
+    @property
+    def thresholds(self) -> StateThresholds:
+        """The finger-state thresholds."""
+        return self._thresholds
+
+    @thresholds.setter
+    def thresholds(self, value: StateThresholds) -> None:
+        self._thresholds = value
+        self._table = _threshold_table(value)
+
     def reset(self) -> None:
         """Forget all per-track state."""
         self._prev_state.clear()
@@ -315,11 +375,11 @@ class FeatureExtractor:
             return HandFeatures(t, width, height, ids, (), np.zeros(0), z3, z3, np.zeros((0, 5)), np.zeros(0),
                                 np.zeros((0, 5), np.int8), np.zeros((0, 5, 3)), np.zeros((0, 3)),
                                 np.zeros((0, 3)), np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2)), self)
-        px = np.stack([h.keypoints for h in hands])
-        w = np.stack([h.keypoints3d for h in hands])
+        px = np.array([h.keypoints for h in hands], dtype=np.float64)
+        w = np.array([h.keypoints3d for h in hands], dtype=np.float64)
         handed = tuple(h.handedness for h in hands)
         pts, k = view_points(px, w, self.mirrored)
-        knuckles = pts[:, PALM_KNUCKLES] - pts[:, :1]
+        knuckles = pts[:, _KNUCKLES] - pts[:, :1]
         palm = np.sqrt(np.einsum("nki,nki->nk", knuckles, knuckles)).sum(axis=1) * 0.25
         pts *= (1.0 / np.maximum(palm, _EPS))[:, None, None]
         # curl seen in 3D and in the image plane, in one call: (2N, 21, 3)
@@ -330,8 +390,9 @@ class FeatureExtractor:
         reach = np.sqrt(np.einsum("ni,ni->n", tr, tr))
         flex = curl.copy()
         flex[:, 0] = reach
-        prev = np.stack([self._prev_state.get(t_id, _NO_STATE) for t_id in ids.tolist()])
-        state = finger_states(flex, prev, self.thresholds)
+        get = self._prev_state.get
+        prev = np.array([get(t_id, _NO_STATE) for t_id in ids.tolist()])
+        state = _states(flex, prev, self._table)
         vecs = np.empty((n, 7, 3))  # five finger directions, the palm's up, the palm normal
         vecs[:, :5] = pts[:, _TIPS] - pts[:, _BASES]
         vecs[:, 5] = pts[:, 9] - pts[:, 0]
@@ -392,6 +453,26 @@ class FeatureExtractor:
         if rate:
             d = d / max(dt, _EPS)
         return d, dt
+
+    def movement(self, track_id: int, t: float, window: float, width: int = 0) -> Movement:
+        """Palm-centre :class:`Movement` of a track over ``window`` seconds up to ``t`` (since its
+        last motion reset); ``width`` is the image width in pixels for the frame-unit displacement."""
+        q = self._track.get(track_id)
+        if not q or len(q) < 2:
+            return Movement.none()
+        start = max(t - window - 1e-6, self._reset_at.get(track_id, -np.inf))
+        samples = []
+        for s in reversed(q):
+            if s[0] < start:
+                break
+            samples.append(s)
+        if len(samples) < 2:
+            return Movement.none()
+        samples.reverse()
+        first, last = samples[0], samples[-1]
+        px = np.array([last[1] - first[1], last[2] - first[2]])
+        palm = 0.5 * (first[3] + last[3])
+        return Movement(px / max(palm, _EPS), px / max(width, 1), last[0] - first[0], samples)
 
     def _velocity(self, track_id: int, t: float) -> tuple[float, float]:
         """Palm-centre velocity over ``velocity_window`` (view frame x/y, palm units per second)."""

@@ -64,7 +64,8 @@ class Pipeline:
                  engine: TemporalEngineLike | None = None, source_name: str = "") -> None:
         self.pm = pm
         self.tracker_options = tracker_options or TrackerOptions()
-        self.classifiers = {name: Guarded(name, c.classify) for name, c in (classifiers or {}).items()}
+        self._classifier_objects = dict(classifiers or {})
+        self.classifiers = {name: Guarded(name, c.classify) for name, c in self._classifier_objects.items()}
         self.engine = engine
         self.source_name = source_name
         self._tracker: Tracker | None = None
@@ -102,17 +103,41 @@ class Pipeline:
         call_hook_isolated(self.pm.hook.gesturekit_frame, self._guards, frame=frame, detections=detections)
         return PipelineResult(frame, detections, events)
 
+    def reset(self) -> None:
+        """Forget all per-track state: the tracker's ids, every classifier's history (those with a
+        ``reset()`` method) and the temporal engine's tracks. Used between unrelated images."""
+        if self._tracker is not None:
+            self._tracker.reset()
+        for name, obj in self._classifier_objects.items():
+            reset = getattr(obj, "reset", None)
+            if callable(reset):
+                Guarded(name, reset)()
+        if self.engine is not None:
+            self.engine.reset()
+
     def run(self, items: Iterable[SourceItem], max_frames: int | None = None) -> Iterator[PipelineResult]:
         """Process source items until they end or ``max_frames`` were processed; the engine's
-        still-active gestures get their ``end`` in a last result."""
+        still-active gestures get their ``end`` in a last result.
+
+        In image mode (independent still images) every image starts from a clean state and its
+        gestures end with it: each result carries the image's ``start`` and ``end`` events.
+        """
         n = 0
         last: Frame | None = None
+        per_image = self.tracker_options.mode == "image"
         for item in items:
             if max_frames is not None and n >= max_frames:
                 break
+            if per_image:
+                self.reset()
             last = self.frame_for(item)
-            yield self.process(last)
+            result = self.process(last)
+            if per_image and self.engine is not None:
+                result.events.extend(self.engine.finish(last.t))
+            yield result
             n += 1
+        if per_image:
+            return
         if self.engine is not None and last is not None:
             tail = self.engine.finish(last.t)
             if tail:

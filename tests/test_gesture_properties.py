@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gesturekit.cli.detect import build_classifiers
+from gesturekit.assemble import build_classifiers
 from gesturekit.plugins import get_plugin_manager
 from gesturekit.rules import RulesClassifier
 from gesturekit.synthetic import STATIC_GESTURE_POSES, Camera, Skeleton, canonical_wrist, make_frame, pose, render_hand

@@ -233,3 +233,165 @@ def test_explain_reports_every_condition_with_values(library):
     assert 20 < degrees < 40  # the geometric thumb leans about 29 degrees out from straight up
     fist = [c for c in hand["conditions"] if c["gesture"] == "fist"]
     assert [c["holds"] for c in fist if c["condition"].startswith("thumb")] == [False]
+
+
+# -- per-track state: reset, pruning ---------------------------------------------------------------
+
+
+def _image_frames(data, *names: str) -> list:
+    import cv2
+
+    from gesturekit.tracking import Tracker, TrackerOptions
+
+    with Tracker(TrackerOptions(mode="image")) as tracker:
+        return [tracker.process(cv2.imread(str(data(f"gestures/hagrid_chart/{n}"))), t=0.0, index=0) for n in names]
+
+
+def test_reset_makes_an_image_independent_of_the_images_before(library, data):
+    # reported: detect over the chart in reverse name order gave 08_ok.png ['open_palm'] instead of ['ok']
+    # because the finger-state hysteresis of the image before (same track id, same t) carried over
+    before, ok = _image_frames(data, "10_palm.png", "08_ok.png")
+    assert [h.track_id for h in before.hands] == [h.track_id for h in ok.hands]  # the case that leaked state
+    fresh = {d.gesture for d in RulesClassifier(library).classify(ok)}
+    assert "ok" in fresh and "open_palm" not in fresh
+    clf = RulesClassifier(library)
+    clf.classify(before)
+    clf.reset()
+    assert clf.last is None
+    assert {d.gesture for d in clf.classify(ok)} == fresh
+    # the internals the CLI used before reset() existed still work the same way
+    clf.classify(before)
+    clf.extractor.reset()
+    clf.library.reset()
+    assert {d.gesture for d in clf.classify(ok)} == fresh
+
+
+def test_per_track_state_stays_bounded_with_ever_new_track_ids(library):
+    clf = RulesClassifier(library)
+    p = pose_points("open_palm")
+    for i in range(300):  # two hands per frame, each frame with new track ids (a long daemon run)
+        hands = (make_hand(p, 2 * i + 1, offset_px=(200 + (i % 7) * 10, 240), px_per_m=500),
+                 make_hand(p, 2 * i + 2, "left", offset_px=(440, 240), px_per_m=500, mirror_x=True))
+        clf.classify(frame(*hands, t=i / 30, index=i))
+        lib, ex = clf.library, clf.extractor
+        assert len(lib._prev_atoms) <= 2 and len(lib._prev_pair) <= 2 * len(lib.pair_idx)
+        assert max(len(ex._track), len(ex._prev_state), len(ex._reset_at)) <= 2 and len(ex._pairs) <= 1
+    clf.classify(frame(t=10.0, index=300))  # no hands: nothing is kept
+    assert not (clf.library._prev_atoms or clf.library._prev_pair or clf.extractor._track or clf.extractor._pairs)
+
+
+def test_a_reappearing_pair_does_not_inherit_stale_hysteresis(tmp_path):
+    defs = _defs(tmp_path, close="""\
+        gesturekit: 1
+        name: close
+        hands: both
+        pose: {fingers: {index: extended}}
+        relation:
+          distance: {below: {enter: 3, exit: 5}}
+        """)
+    p = pose_points("open_palm")
+    palm_px = np.linalg.norm(p[[5, 9, 13, 17]] - p[0], axis=1).mean() * 500
+
+    def two(gap_palm: float, t: float) -> object:
+        gap = gap_palm * palm_px
+        return frame(make_hand(p, 1, offset_px=(320 - gap / 2, 240), px_per_m=500),
+                     make_hand(p, 2, "left", offset_px=(320 + gap / 2, 240), px_per_m=500, mirror_x=True), t=t)
+
+    clf = RulesClassifier(defs)
+    assert [d.gesture for d in clf.classify(two(2.0, 0.0))] == ["close"]
+    assert [d.gesture for d in clf.classify(two(4.0, 0.1))] == ["close"]  # held: 4 < exit 5
+    clf.classify(frame(make_hand(p, 1, px_per_m=500), t=0.2))  # hand 2 is gone for a frame
+    assert clf.classify(two(4.0, 0.3)) == []  # back: 4 is not below enter 3, as on a fresh classifier
+    assert RulesClassifier(defs).classify(two(4.0, 0.3)) == []
+
+
+# -- motion in frame units and its duration --------------------------------------------------------
+
+
+def _moves(clf: RulesClassifier, xs: list[float], dt: float = 1 / 15, px_per_m: float = 500, width: int = 640,
+           track: int = 1) -> list[int]:
+    """Step indices at which a pulse fires while the open hand's palm is at image x ``xs[i]``."""
+    fired = []
+    for i, x in enumerate(xs):
+        h = make_hand(pose_points("open_palm"), track, offset_px=(x, 240), px_per_m=px_per_m)
+        if [d for d in clf.classify(frame(h, t=i * dt, index=i, width=width)) if d.kind == "pulse"]:
+            fired.append(i)
+    return fired
+
+
+def test_motion_distance_in_frame_units_does_not_depend_on_the_hand_size(tmp_path):
+    defs = _defs(tmp_path, sweep_frame="""\
+        gesturekit: 1
+        name: sweep_frame
+        kind: pulse
+        pose: {fingers: {index: extended}}
+        motion:
+          window: 0.5
+          direction: left
+          distance_frame: {above: 0.25}
+        """, sweep_palm="""\
+        gesturekit: 1
+        name: sweep_palm
+        kind: pulse
+        pose: {fingers: {index: extended}}
+        motion:
+          window: 0.5
+          direction: left
+          distance: {above: 2.0}
+        """)
+    xs = [100 + 40 * i for i in range(7)]  # 40 px per step toward the image's right: the performer's left
+    frame_only = [d for d in defs if d.name == "sweep_frame"]
+    palm_only = [d for d in defs if d.name == "sweep_palm"]
+    # 0.25 of 640 px is 160 px: passed (strictly) at step 5 (200 px), whatever the hand's size in pixels
+    assert _moves(RulesClassifier(frame_only), xs, px_per_m=400) == [5]
+    assert _moves(RulesClassifier(frame_only), xs, px_per_m=1600) == [5]
+    # in palm units the same pixel path is long for a small hand and short for a big one
+    small, big = _moves(RulesClassifier(palm_only), xs, px_per_m=400), _moves(RulesClassifier(palm_only), xs,
+                                                                                px_per_m=1600)
+    assert small and small[0] < 5 and big == []
+    # twice as wide an image: the same path is only 0.19 of the width
+    assert _moves(RulesClassifier(frame_only), xs, width=1280) == []
+    # the wrong way: nothing
+    assert _moves(RulesClassifier(frame_only), xs[::-1]) == []
+
+
+def test_motion_min_and_max_duration(tmp_path):
+    defs = _defs(tmp_path, deliberate="""\
+        gesturekit: 1
+        name: deliberate
+        kind: pulse
+        pose: {fingers: {index: extended}}
+        motion:
+          window: 0.6
+          direction: left
+          distance_frame: {above: 0.2}
+          min_duration: 0.2
+        """, quick="""\
+        gesturekit: 1
+        name: quick
+        kind: pulse
+        pose: {fingers: {index: extended}}
+        motion:
+          window: 0.6
+          direction: left
+          distance_frame: {above: 0.2}
+          max_duration: 0.15
+        """)
+    deliberate = RulesClassifier([d for d in defs if d.name == "deliberate"])
+    quick = RulesClassifier([d for d in defs if d.name == "quick"])
+    dt = 1 / 15
+    jump = [100.0] * 3 + [300.0] * 6  # a one-frame jump (e.g. a tracking glitch) of 200 px, then still
+    steady = [100 + 40 * i for i in range(8)]  # 40 px per 1/15 s: 160 px after 0.27 s, 200 px after 0.33 s
+    slow = [100 + 12 * i for i in range(12)]  # at most 108 px within the 0.6 s window: never 0.2 of 640
+    assert _moves(deliberate, jump, dt) == []  # the movement lasted one frame, < 0.2 s
+    assert _moves(quick, jump, dt) == [3]  # ... which is quick enough
+    deliberate.reset()
+    quick.reset()
+    assert _moves(deliberate, steady, dt) == [4]  # 160 px + ... passes 0.2 of 640 (128 px) at step 4: 0.27 s
+    assert _moves(quick, steady, dt) == []  # moving for 0.27 s when the distance is reached: too slow for quick
+    deliberate.reset()
+    assert _moves(deliberate, slow, dt) == []
+    # a movement that turns back starts afresh: 3 steps back, then 3 steps on are < 0.2 s of movement
+    zigzag = [300, 260, 220, 180, 220, 260, 300, 340]
+    deliberate.reset()
+    assert _moves(deliberate, zigzag, dt) == []

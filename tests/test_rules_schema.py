@@ -67,6 +67,28 @@ def test_a_valid_definition_loads_with_all_parts(tmp_path):
     assert d.temporal == TemporalSpec(min_duration=0.2, cooldown=1.0)
 
 
+def test_motion_with_frame_distance_and_duration_loads(tmp_path):
+    d = load_definition(_write(tmp_path, """\
+        gesturekit: 1
+        name: flick
+        kind: pulse
+        pose: {fingers: {index: extended}}
+        motion:
+          window: 0.5
+          direction: up
+          distance_frame: {above: 0.2}
+          min_duration: 0.1
+          max_duration: 0.4
+        """))
+    m = d.motion
+    assert m is not None and m.distance_frame.above_enter == 0.2 and (m.min_duration, m.max_duration) == (0.1, 0.4)
+    assert m.has_duration and not m.distance.describe()
+    # a motion alone (no pose) is a condition; an explicit any direction too
+    d = load_definition(_write(tmp_path, "gesturekit: 1\nname: move\nkind: pulse\nmotion: {window: 0.3, "
+                                         "distance: {above: 1}}\n", "m.yaml"))
+    assert d.motion is not None and not d.motion.has_duration and d.poses[0] == d.poses[0].__class__()
+
+
 def test_the_builtin_library_loads_and_has_the_public_names():
     defs = load_library()
     names = {d.name for d in defs}
@@ -122,6 +144,34 @@ def test_the_builtin_library_loads_and_has_the_public_names():
     ("gesturekit: 1\nname: x\nrelation:\n  change: {above: 1}\n", 3, "relation", "'relation' needs 'hands: both'"),
     ("gesturekit: 1\nname: x\nname: y\n", 3, "name", "duplicate key"),
     ("gesturekit: 1\nname: Bad-Name\n", 2, "name", "invalid name 'Bad-Name'"),
+    # no condition at all: it would hold on every hand
+    ("gesturekit: 1\nname: x\n", 1, "pose", "the gesture has no condition and would hold on every hand; expected "
+     "'pose' (or 'any_pose'), 'motion' or 'relation'"),
+    ("gesturekit: 1\nname: x\nhands: left\ndescription: anything\n", 1, "pose", "has no condition"),
+    ("gesturekit: 1\nname: x\npose: {}\n", 3, "pose", "a pose needs at least one condition: expected 'fingers', "
+     "'directions', 'palm', 'distances' or 'angles' (an empty pose would hold on every hand)"),
+    ("gesturekit: 1\nname: x\npose:\n  fingers: {}\n  distances: []\n", 3, "pose",
+     "a pose needs at least one condition"),
+    ("gesturekit: 1\nname: x\nany_pose:\n  - fingers: {index: extended}\n  - {}\n", 5, "any_pose[1]",
+     "a pose needs at least one condition"),
+    ("gesturekit: 1\nname: x\npose:\n  fingers:\n    index: [extended, half, curled]\n", 5, "pose.fingers.index",
+     "finger 'index' allows every state, so this condition always holds"),
+    # motion: frame-unit distance and duration
+    ("gesturekit: 1\nname: x\nkind: pulse\nmotion:\n  window: 0.4\n  distance_frame: far\n", 6,
+     "motion.distance_frame", "expected a mapping, got a string"),
+    ("gesturekit: 1\nname: x\nkind: pulse\nmotion:\n  window: 0.4\n  distance_frame: {above: 0.3}\n"
+     "  min_duration: 0.5\n", 7, "motion.min_duration",
+     "min_duration (0.5) must be at most the window (0.4): the movement is measured within the window"),
+    ("gesturekit: 1\nname: x\nkind: pulse\nmotion:\n  window: 0.4\n  distance_frame: {above: 0.3}\n"
+     "  min_duration: 0.2\n  max_duration: 0.1\n", 8, "motion.max_duration",
+     "max_duration (0.1) must be >= min_duration (0.2)"),
+    ("gesturekit: 1\nname: x\nkind: pulse\nmotion:\n  window: 0.4\n  distance: {above: 1}\n"
+     "  max_duration: -1\n", 7, "motion.max_duration", "must be at least 0, got -1"),
+    ("gesturekit: 1\nname: x\nkind: pulse\nmotion:\n  window: 0.4\n  min_duration: 0.1\n", 4, "motion",
+     "a motion needs 'distance' (palm units), 'distance_frame' (fraction of the image width) and/or 'speed'"),
+    ("gesturekit: 1\nname: x\nkind: pulse\nmotion:\n  window: 0.4\n  duration: 0.1\n", 6, "motion.duration",
+     "unknown field 'duration'; expected one of: window, direction, within, distance, distance_frame, speed, "
+     "min_duration, max_duration"),
 ])
 def test_invalid_definitions_name_file_line_and_field(tmp_path, text, line, field, message):
     err = _error(tmp_path, text)
@@ -159,8 +209,8 @@ def test_missing_file(tmp_path):
 
 
 def test_duplicate_names_across_files(tmp_path):
-    a = _write(tmp_path, "gesturekit: 1\nname: same\n", "a.yaml")
-    b = _write(tmp_path, "\n\ngesturekit: 1\nname: same\n", "b.yaml")
+    a = _write(tmp_path, "gesturekit: 1\nname: same\npose: {fingers: {index: extended}}\n", "a.yaml")
+    b = _write(tmp_path, "\n\ngesturekit: 1\nname: same\npose: {fingers: {index: extended}}\n", "b.yaml")
     with pytest.raises(ConfigError) as info:
         load_definitions([a, b])
     err = info.value
@@ -169,7 +219,7 @@ def test_duplicate_names_across_files(tmp_path):
 
 
 def test_a_user_file_may_not_reuse_a_builtin_name(tmp_path):
-    p = _write(tmp_path, "gesturekit: 1\nname: fist\n")
+    p = _write(tmp_path, "gesturekit: 1\nname: fist\npose: {fingers: {index: extended}}\n")
     with pytest.raises(ConfigError, match="duplicate gesture name 'fist'"):
         load_library([p])
 
@@ -182,12 +232,12 @@ def test_unknown_gesture_referenced(tmp_path):
     assert (err.file, err.line, err.field) == (str(p), 5, "unless")
     assert "unknown gesture 'nothing' referenced" in str(err)
     # the same file against the built-in library knows 'fist' but still not 'nothing'
-    q = _write(tmp_path, "gesturekit: 1\nname: x\nunless: fist\n", "ok.yaml")
+    q = _write(tmp_path, "gesturekit: 1\nname: x\npose: {fingers: {index: extended}}\nunless: fist\n", "ok.yaml")
     assert load_library([q])[-1].unless == ("fist",)
 
 
 def test_unless_cycles_are_refused(tmp_path):
-    a = _write(tmp_path, "gesturekit: 1\nname: a\nunless: [b]\n", "a.yaml")
-    b = _write(tmp_path, "gesturekit: 1\nname: b\nunless: [a]\n", "b.yaml")
+    a = _write(tmp_path, "gesturekit: 1\nname: a\npose: {fingers: {index: extended}}\nunless: [b]\n", "a.yaml")
+    b = _write(tmp_path, "gesturekit: 1\nname: b\npose: {fingers: {index: extended}}\nunless: [a]\n", "b.yaml")
     with pytest.raises(ConfigError, match=r"cycle: a -> b -> a"):
         load_definitions([a, b])

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._exceptions import SourceError
+from ..assemble import build_classifiers, build_engine
 from ..pipeline import Pipeline
 from ..plugins import collect_factories, get_plugin_manager
 from ..recording import ReplaySource
 from ..values import GestureEvent
 from .common import add_plugin_options, add_tracker_options, tracker_options_from
-from .detect import build_classifiers, build_engine
 
 __all__ = ["add_parser", "run", "EventLog", "session_path", "camera_available"]
 
@@ -248,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
                         sink.send(ev)
                     else:
                         log.event(ev)
+                pipe.notify_events(result.events)
         finally:
             if live:
                 items.close()  # type: ignore[attr-defined]

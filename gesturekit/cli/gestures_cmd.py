@@ -77,22 +77,26 @@ def run_explain(args: argparse.Namespace) -> int:
 
     if bool(args.images) == bool(args.source):
         raise InputError("give either IMAGE files or --source SRC")
-    clf = RulesClassifier(load_library(args.gestures, builtin=not args.no_builtin), mirrored=bool(args.mirrored))
-    unknown = [g for g in args.only if g not in clf.names]
+    library = load_library(args.gestures, builtin=not args.no_builtin)
+    unknown = [g for g in args.only if g not in {d.name for d in library}]
     if unknown:
         raise InputError(f"unknown gesture(s) {', '.join(unknown)}; see 'gesturekit gestures list'")
+    source = open_source(args.source) if args.source else None
+    # The rules must know the view the tracker assumes: cameras default to a mirrored selfie view.
+    live = source.live if source is not None else False
+    opts = tracker_options_from(args, mode=source.mode if source is not None else "image", live=live)
+    clf = RulesClassifier(library, mirrored=opts.mirrored)
     if args.images:
         images = [(f, read_image(f)) for f in args.images]
-        with Tracker(tracker_options_from(args, mode="image")) as tracker:
+        with Tracker(opts) as tracker:
             for i, (f, img) in enumerate(images):
-                clf.extractor.reset()
-                clf.library.reset()
+                clf.reset()  # each image on its own
                 frame = tracker.process(img, t=0.0, index=i, source=f)
                 _print_explanation(f, frame, clf.explain(frame), args)
         return 0
-    source = open_source(args.source)
+    assert source is not None
     try:
-        with Tracker(tracker_options_from(args, mode=source.mode, live=source.live)) as tracker:
+        with Tracker(opts) as tracker:
             for n, item in enumerate(source):
                 if args.max_frames is not None and n >= args.max_frames:
                     break

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import sys
 
+from ..assemble import build_classifiers, build_engine
 from ..pipeline import Pipeline
 from ..plugins import get_plugin_manager
 from ..recording import FrameWriter
 from ..sources import ThreadedReader, open_source
 from .common import add_plugin_options, add_tracker_options, tracker_options_from
-from .detect import build_classifiers, build_engine
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,35 +31,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    source = open_source(args.source, realtime=args.realtime)
-    opts = tracker_options_from(args, mode=source.mode, live=source.live)
+    tracker_options_from(args)  # bad options fail before anything is opened
     pm = get_plugin_manager(args.plugin_path)
-    writers = []
-    try:
+    source = open_source(args.source, realtime=args.realtime)
+    reader = None
+    with contextlib.ExitStack() as stack:
+        stack.callback(source.close)
+        opts = tracker_options_from(args, mode=source.mode, live=source.live)
+        writers = []
         if args.frames_jsonl:
-            writers.append(FrameWriter(args.frames_jsonl, ndigits=6, header=False))
+            writers.append(stack.enter_context(FrameWriter(args.frames_jsonl, ndigits=6, header=False)))
         if args.record_landmarks:
-            writers.append(FrameWriter(args.record_landmarks, ndigits=None))
-        reader = ThreadedReader(source)
+            writers.append(stack.enter_context(FrameWriter(args.record_landmarks, ndigits=None)))
         classifiers = build_classifiers(pm, mirrored=opts.mirrored)
-        with Pipeline(pm, opts, classifiers=classifiers, engine=build_engine(classifiers),
-                      source_name=source.name) as pipe:
-            pipe.startup()
-            try:
-                for result in pipe.run(reader, max_frames=args.max_frames):
-                    if not result.tail:
-                        for w in writers:
-                            w.write(result.frame)
-                    for ev in result.events:
-                        sys.stdout.write(json.dumps(ev.to_dict(), separators=(",", ":")) + "\n")
-                    pipe.notify_events(result.events)
-                    sys.stdout.flush()
-            finally:
-                reader.close()
-                pipe.shutdown()
-        if reader.dropped:
-            print(f"gesturekit: {reader.dropped} frames dropped to keep up with the live source", file=sys.stderr)
-    finally:
-        for w in writers:
-            w.close()
+        engine = build_engine(classifiers, instant=source.mode == "image")
+        pipe = stack.enter_context(Pipeline(pm, opts, classifiers=classifiers, engine=engine, source_name=source.name))
+        reader = ThreadedReader(source)
+        stack.callback(reader.close)
+        pipe.startup()
+        stack.callback(pipe.shutdown)
+        for result in pipe.run(reader, max_frames=args.max_frames):
+            if not result.tail:
+                for w in writers:
+                    w.write(result.frame)
+            for ev in result.events:
+                sys.stdout.write(ev.to_json() + "\n")
+            sys.stdout.flush()
+            pipe.notify_events(result.events)
+    if reader is not None and reader.dropped:
+        print(f"gesturekit: {reader.dropped} frames dropped to keep up with the live source", file=sys.stderr)
     return 0

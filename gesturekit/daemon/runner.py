@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
 import os
 import signal
@@ -22,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._exceptions import ConfigError, GestureKitError, SourceError
+from ..assemble import build_engine
 from ..bus import EventBus
 from ..guard import Guarded, call_hook_isolated
 from ..pipeline import Pipeline
@@ -42,17 +42,6 @@ def _strip_field(e: ConfigError) -> str:
     if e.field and msg.startswith(f"{e.field}: "):
         msg = msg[len(e.field) + 2:]
     return msg
-
-
-def _call_compatible(func: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call ``func`` with the keyword arguments its signature accepts."""
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return func(*args)
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return func(*args, **kwargs)
-    return func(*args, **{k: v for k, v in kwargs.items() if k in params})
 
 
 class _PipelineParts:
@@ -124,8 +113,6 @@ class Daemon:
 
     def build_parts(self, config: DaemonConfig) -> _PipelineParts:
         """Tracker options, classifiers and temporal engine for ``config``."""
-        from ..cli import detect
-
         t = config.tracker
         live = self._uri_is_live(config.source)
         opts = TrackerOptions(
@@ -146,8 +133,6 @@ class Daemon:
             if "rules" in factories:
                 classifiers["rules"] = factories["rules"]({"gestures": list(config.gestures), "builtin": True,
                                                            "mirrored": opts.mirrored})
-            else:
-                classifiers.update(_call_compatible(detect.build_classifiers, self.pm) or {})
         for name, section in config.classifiers.items():
             typ = section.get("type", name)
             if typ not in factories:
@@ -158,7 +143,7 @@ class Daemon:
             except ConfigError as e:
                 raise config.error(_strip_field(e), f"classifiers.{name}" + (f".{e.field}" if e.field else "")) \
                     from None
-        engine = _call_compatible(detect.build_engine, classifiers=classifiers, source=self._source_label(config))
+        engine = build_engine(classifiers, source=self._source_label(config))
         return _PipelineParts(opts, classifiers, engine)
 
     @staticmethod

@@ -69,6 +69,15 @@ class RulesClassifier:
                 raise ConfigError(f"expected true or false, got {value!r}", field=f"classifiers.rules.{key}")
         return cls(load_library(paths, builtin=builtin), mirrored=mirrored)
 
+    def reset(self) -> None:
+        """Forget all per-track state: the feature extractor's history (finger-state hysteresis,
+        palm positions, motion windows, two-hand distances) and the evaluator's condition
+        hysteresis. Call it between unrelated inputs (e.g. separate images) so that the result for
+        one does not depend on what was classified before."""
+        self.extractor.reset()
+        self.library.reset()
+        self.last = None
+
     @property
     def names(self) -> tuple[str, ...]:
         """The gesture names this classifier can report."""
@@ -153,7 +162,6 @@ class RulesClassifier:
                 "conditions": [c.__dict__ for c in conds],
             })
         return out
-
 
     def _pair_report(self, ev: Evaluation, j: int) -> list[ConditionReport]:
         """The relation conditions of two-hand gestures for the pairs hand ``j`` belongs to."""

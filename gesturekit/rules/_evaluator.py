@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from ..features import DIRECTIONS, FINGER_NAMES, STATES, FeatureExtractor, HandFeatures, PairFeatures
+from ..features import DIRECTIONS, FINGER_NAMES, STATES, FeatureExtractor, HandFeatures, Movement, PairFeatures
 from ..values import KEYPOINT_NAMES
-from ._schema import GestureDef, Threshold
+from ._schema import GestureDef, Motion, Threshold
 
 __all__ = ["CompiledLibrary", "Evaluation", "ConditionReport"]
 
@@ -27,6 +26,7 @@ _DIR_NAMES = tuple(DIRECTIONS)
 _DIR_MATRIX = np.stack([DIRECTIONS[n] for n in _DIR_NAMES])
 _KI = {k: i for i, k in enumerate(KEYPOINT_NAMES)}
 _FIVE = np.arange(5)
+_NO_THRESHOLD = Threshold()
 _PLANE_UNITS = {"up": (0.0, 1.0), "down": (0.0, -1.0), "left": (-1.0, 0.0), "right": (1.0, 0.0)}
 
 
@@ -53,7 +53,7 @@ class Evaluation:
     finger_ok: np.ndarray  # (N, P)
     pairs: list[PairFeatures]
     pair_ok: list[dict[int, bool]]
-    motions: dict[tuple[int, int], tuple[np.ndarray, float]]
+    motions: dict[tuple[int, int], Movement]  # (hand, window in ms) -> the hand's movement
 
 
 def _threshold_arrays(ths: Sequence[Threshold]) -> np.ndarray:
@@ -159,6 +159,14 @@ class CompiledLibrary:
         self.unless_order = self._topological()
         self._prev_atoms: dict[int, np.ndarray] = {}
         self._prev_pair: dict[tuple[int, int, int], bool] = {}
+        # precomputed for evaluate()
+        self._no_atoms = np.zeros(A, dtype=bool)
+        self.scalar_thr = np.concatenate([self.dist_thr, self.ang_thr], axis=1)
+        self._hand_rows = np.stack([self._hand_mask["right"], self._hand_mask["left"]])  # by handedness == "left"
+        self.motion_idx_arr = np.array(self.motion_idx, dtype=np.int64)
+        self._motion_ms = [int(round(self.defs[g].motion.window * 1000)) for g in self.motion_idx]  # type: ignore
+        self._unless = [(g, np.array([self.index[u] for u in self.defs[g].unless], dtype=np.int64))
+                        for g in self.unless_order]
 
     def _topological(self) -> list[int]:
         order: list[int] = []
@@ -182,11 +190,22 @@ class CompiledLibrary:
         self._prev_pair.clear()
 
     def evaluate(self, feats: HandFeatures, extractor: FeatureExtractor | None = None) -> Evaluation:
-        """Evaluate every definition on ``feats`` (updates hysteresis and motion state)."""
+        """Evaluate every definition on ``feats`` (updates hysteresis and motion state).
+
+        Per-track state is kept only for the tracks (and pairs) present in ``feats``: a track that
+        leaves the frame is forgotten, as :class:`~gesturekit.features.FeatureExtractor` forgets it.
+        """
         N = len(feats)
         A = len(self.atom_pose)
         ids = feats.track_ids.tolist()
-        prev = np.stack([self._prev_atoms.get(t, np.zeros(A, bool)) for t in ids]) if N else np.zeros((0, A), bool)
+        if N == 0:
+            self._prev_atoms.clear()
+            self._prev_pair.clear()
+            z = np.zeros((0, A))
+            return Evaluation(feats, np.zeros((0, len(self.defs)), bool), np.zeros((0, len(self.poses)), bool),
+                              z.astype(bool), z, np.zeros((0, len(self.poses)), bool), [], [], {})
+        get = self._prev_atoms.get
+        prev = np.array([get(t, self._no_atoms) for t in ids])
         values = np.empty((N, A))
         atoms = np.empty((N, A), dtype=bool)
         nd, ns = self.n_dir, self.n_dist
@@ -195,92 +214,94 @@ class CompiledLibrary:
             if vecs is None:
                 vecs = np.concatenate([feats.direction, feats.palm_up[:, None], feats.palm_normal[:, None]], axis=1)
             cos = vecs @ _DIR_MATRIX.T  # (N, 7 sources, 6 directions)
-            best = np.where(self.dir_mask[None], cos[:, self.dir_src], -2.0).max(-1)  # (N, Ad)
+            best = np.where(self.dir_mask, cos[:, self.dir_src], -2.0).max(-1)  # (N, Ad)
             values[:, :nd] = best  # the cosine; report() turns it into degrees
             atoms[:, :nd] = best >= np.where(prev[:, :nd], self.dir_cos[1], self.dir_cos[0])
-        if ns:
-            d = feats.distance(self.dist_a, self.dist_b)
-            values[:, nd:nd + ns] = d
-            atoms[:, nd:nd + ns] = _passes(d, self.dist_thr, prev[:, nd:nd + ns])
-        if self.n_ang:
-            ca = (feats.direction[:, self.ang_a] * feats.direction[:, self.ang_b]).sum(-1)
-            ang = np.degrees(np.arccos(np.clip(ca, -1.0, 1.0)))
-            values[:, nd + ns:] = ang
-            atoms[:, nd + ns:] = _passes(ang, self.ang_thr, prev[:, nd + ns:])
-        for j, t in enumerate(ids):
-            self._prev_atoms[t] = atoms[j]
-        if len(self._prev_atoms) > N:
-            live = set(ids)
-            for t in [t for t in self._prev_atoms if t not in live]:
-                del self._prev_atoms[t]
-        finger_ok = self.allowed[:, _FIVE, feats.state].all(-1).T if N else np.zeros((0, len(self.poses)),
-                                                                                           bool)
+        if A > nd:  # distances and angles: one threshold test with hysteresis
+            if ns:
+                d = feats.points[:, self.dist_a] - feats.points[:, self.dist_b]
+                values[:, nd:nd + ns] = np.sqrt((d * d).sum(-1))
+            if self.n_ang:
+                ca = (feats.direction[:, self.ang_a] * feats.direction[:, self.ang_b]).sum(-1)
+                values[:, nd + ns:] = np.degrees(np.arccos(np.clip(ca, -1.0, 1.0)))
+            atoms[:, nd:] = _passes(values[:, nd:], self.scalar_thr, prev[:, nd:])
+        self._prev_atoms = dict(zip(ids, atoms, strict=True))  # only the tracks of this frame
+        finger_ok = self.allowed[:, _FIVE, feats.state].all(-1).T
         pose_ok = finger_ok & ((~atoms).astype(np.float64) @ self.atom_incidence < 0.5)
-        gest = pose_ok.astype(np.float64) @ self.pose_incidence > 0.5  # (N, G): the pose part
-        pose_part = gest.copy()
-        if N:
-            gest &= np.stack([self._hand_mask[h] for h in feats.handedness])
-        # motion (dynamic gestures)
-        motions: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
+        pose_part = pose_ok.astype(np.float64) @ self.pose_incidence > 0.5  # (N, G): the pose part
+        gest = pose_part & self._hand_rows[[int(h == "left") for h in feats.handedness]]
+        # motion (dynamic gestures): only where the pose holds
+        motions: dict[tuple[int, int], Movement] = {}
         fired: set[int] = set()
-        for g in self.motion_idx:
-            m = self.defs[g].motion
-            assert m is not None
-            for j in range(N):
-                if not gest[j, g]:
-                    continue
-                key = (j, int(round(m.window * 1000)))
-                if key not in motions:
-                    motions[key] = feats.motion(j, m.window)
-                disp, dt = motions[key]
-                gest[j, g] = self._motion_holds(m, disp, dt)
-                if gest[j, g]:
-                    fired.add(j)
+        if self.motion_idx:
+            mi = self.motion_idx_arr
+            for j, c in zip(*np.nonzero(gest[:, mi]), strict=True):
+                g = self.motion_idx[c]
+                m = self.defs[g].motion
+                assert m is not None
+                key = (int(j), self._motion_ms[c])
+                mv = motions.get(key)
+                if mv is None:
+                    mv = motions[key] = feats.movement(int(j), m.window)
+                ok = self._motion_holds(m, mv)
+                gest[j, g] = ok
+                if ok:
+                    fired.add(int(j))
         # two-hand gestures
         pairs = extractor.pairs(feats) if (extractor is not None and self.pair_idx and N >= 2) else []
         pair_ok: list[dict[int, bool]] = []
+        prev_pair, self._prev_pair = self._prev_pair, {}  # only the pairs of this frame are kept
         for p in pairs:
             res: dict[int, bool] = {}
-            key0 = (int(feats.track_ids[p.i]), int(feats.track_ids[p.j]))
+            key0 = (ids[p.i], ids[p.j])
             for g in self.pair_idx:
                 ok = bool(pose_part[p.i, g] and pose_part[p.j, g])
                 rel = self.defs[g].relation
                 pkey = (*key0, g)
                 if ok and rel is not None:
-                    was = self._prev_pair.get(pkey, False)
+                    was = prev_pair.get(pkey, False)
                     if rel.distance is not None:
                         ok = _scalar_passes(p.distance, rel.distance, was)
                     if ok and rel.change is not None:
                         ch, dt = extractor.pair_change(feats, p, rel.window) if extractor else (0.0, 0.0)
                         ok = dt > 0 and _scalar_passes(ch, rel.change, was)
-                self._prev_pair[pkey] = ok
+                if ok:
+                    self._prev_pair[pkey] = True
                 res[g] = ok
             pair_ok.append(res)
         # unless: a gesture does not hold where one it names holds (same hand / same pair)
-        for g in self.unless_order:
-            blockers = [self.index[u] for u in self.defs[g].unless]
+        for g, blockers in self._unless:
             if self.one_hand[g]:
                 gest[:, g] &= ~gest[:, blockers].any(axis=1)
             else:
                 for res in pair_ok:
-                    res[g] = res[g] and not any(res.get(b, False) for b in blockers)
+                    res[g] = res[g] and not any(res.get(b, False) for b in blockers.tolist())
         if extractor is not None:
             for j in fired:
-                if any(gest[j, g] for g in self.motion_idx):
-                    extractor.reset_motion(int(feats.track_ids[j]), feats.t)
+                if gest[j, self.motion_idx].any():
+                    extractor.reset_motion(ids[j], feats.t)
         return Evaluation(feats, gest, pose_ok, atoms, values, finger_ok, pairs, pair_ok, motions)
 
     @staticmethod
-    def _motion_holds(m: Any, disp: np.ndarray, dt: float) -> bool:
+    def _motion_holds(m: Motion, mv: Movement) -> bool:
+        dt = mv.dt
         if dt <= 0:
             return False
-        dx, dy = float(disp[0]), float(disp[1])
+        dx, dy = float(mv.displacement[0]), float(mv.displacement[1])
         dist = math.hypot(dx, dy)
         if not _scalar_passes(dist, m.distance, False) or not _scalar_passes(dist / dt, m.speed, False):
             return False
         if m.direction is not None:
             ux, uy = _PLANE_UNITS[m.direction]
             if (dx * ux + dy * uy) < math.cos(math.radians(m.within)) * max(dist, 1e-9):
+                return False
+        if m.distance_frame != _NO_THRESHOLD:
+            fx, fy = float(mv.displacement_frame[0]), float(mv.displacement_frame[1])
+            if not _scalar_passes(math.hypot(fx, fy), m.distance_frame, False):
+                return False
+        if m.has_duration:
+            duration = mv.duration(_PLANE_UNITS[m.direction] if m.direction is not None else None)
+            if not m.min_duration <= duration <= m.max_duration:
                 return False
         return True
 
@@ -305,8 +326,14 @@ class CompiledLibrary:
             m = self.defs[g].motion
             key = (j, int(round(m.window * 1000)))
             if key in ev.motions:
-                disp, dt = ev.motions[key]
+                mv = ev.motions[key]
+                disp, dt = mv.displacement, mv.dt
                 val = f"moved ({disp[0]:+.2f}, {disp[1]:+.2f}) palm in {dt:.2f}s"
+                if m.distance_frame != _NO_THRESHOLD:
+                    val += f", {float(np.hypot(*mv.displacement_frame)):.3f} frame widths"
+                if m.has_duration:
+                    d = mv.duration(_PLANE_UNITS[m.direction] if m.direction is not None else None)
+                    val += f", moving for {d:.2f}s"
             else:
                 val = "pose does not hold"
             out.append(ConditionReport(self.defs[g].name, 0, f"motion {m.direction or 'any'} over {m.window:g}s",

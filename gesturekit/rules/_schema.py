@@ -197,13 +197,30 @@ class Pose:
 
 @dataclass(frozen=True)
 class Motion:
-    """Palm-centre motion over a time window (dynamic gestures)."""
+    """Palm-centre motion over a time window (dynamic gestures).
+
+    :ivar distance: straight-line displacement over the window, palm units.
+    :ivar distance_frame: the same displacement as a fraction of the image width (as the two-hand
+        value ``distance_frame``).
+    :ivar speed: that displacement divided by the time it spans, palm units per second.
+    :ivar min_duration: the movement (the palm moving on its way without turning back, within the
+        window) has lasted at least this long, seconds.
+    :ivar max_duration: ... and at most this long, seconds.
+    """
 
     window: float
     direction: str | None
     within: float
     distance: Threshold
     speed: Threshold
+    distance_frame: Threshold = Threshold()
+    min_duration: float = 0.0
+    max_duration: float = math.inf
+
+    @property
+    def has_duration(self) -> bool:
+        """Whether the definition tests the movement's duration."""
+        return self.min_duration > 0.0 or math.isfinite(self.max_duration)
 
 
 @dataclass(frozen=True)
@@ -427,6 +444,14 @@ def _pose(ctx: _Ctx, v: Any, fld: str, line: int) -> Pose:
                 raise ctx.err("missing field 'below' or 'above'", il, ifld)
             thr = _threshold(ctx, _as_line_dict(th, im), ifld, il)
             out.append(DistanceCond(a, b, thr) if key == "distances" else AngleCond(a, b, thr))  # type: ignore[arg-type]
+    for k, states in fingers.items():
+        if len(set(states)) == len(STATES):
+            raise ctx.err(f"finger {k!r} allows every state, so this condition always holds; name the states it "
+                          "may be in, or leave the finger out", _line_of(m.get("fingers"), k, line),
+                          f"{fld}.fingers.{k}")
+    if not (fingers or dirs or dists or angles):
+        raise ctx.err("a pose needs at least one condition: expected 'fingers', 'directions', 'palm', 'distances' "
+                      "or 'angles' (an empty pose would hold on every hand)", line, fld)
     return Pose(fingers, tuple(dirs), tuple(dists), tuple(angles))
 
 
@@ -439,8 +464,12 @@ def _as_line_dict(d: Mapping[str, Any], parent: _LineDict) -> _LineDict:
     return out
 
 
+_MOTION_FIELDS = ("window", "direction", "within", "distance", "distance_frame", "speed", "min_duration",
+                  "max_duration")
+
+
 def _motion(ctx: _Ctx, v: Any, line: int) -> Motion:
-    m = _mapping(ctx, v, "motion", line, ("window", "direction", "within", "distance", "speed"))
+    m = _mapping(ctx, v, "motion", line, _MOTION_FIELDS)
     if "window" not in m:
         raise ctx.err("missing field 'window' (seconds)", line, "motion.window")
     window = _number(ctx, m["window"], "motion.window", _line_of(m, "window", line), 0.01)
@@ -451,12 +480,21 @@ def _motion(ctx: _Ctx, v: Any, line: int) -> Motion:
     within = _number(ctx, m.get("within", 45.0), "motion.within", _line_of(m, "within", line), 0.0)
     if within > 180:
         raise ctx.err("angles are at most 180 degrees", _line_of(m, "within", line), "motion.within")
-    dist = _threshold(ctx, m["distance"], "motion.distance", _line_of(m, "distance", line)) if "distance" in m \
-        else Threshold()
-    speed = _threshold(ctx, m["speed"], "motion.speed", _line_of(m, "speed", line)) if "speed" in m else Threshold()
-    if "distance" not in m and "speed" not in m:
-        raise ctx.err("a motion needs 'distance' and/or 'speed'", line, "motion")
-    return Motion(window, direction, within, dist, speed)
+    ths = {k: _threshold(ctx, m[k], f"motion.{k}", _line_of(m, k, line)) if k in m else Threshold()
+           for k in ("distance", "distance_frame", "speed")}
+    if not any(k in m for k in ("distance", "distance_frame", "speed")):
+        raise ctx.err("a motion needs 'distance' (palm units), 'distance_frame' (fraction of the image width) "
+                      "and/or 'speed'", line, "motion")
+    lo = _number(ctx, m.get("min_duration", 0.0), "motion.min_duration", _line_of(m, "min_duration", line), 0.0)
+    hi = _number(ctx, m["max_duration"], "motion.max_duration", _line_of(m, "max_duration", line), 0.0) \
+        if "max_duration" in m else math.inf
+    if lo > window:
+        raise ctx.err(f"min_duration ({lo:g}) must be at most the window ({window:g}): the movement is measured "
+                      "within the window", _line_of(m, "min_duration", line), "motion.min_duration")
+    if hi < lo:
+        raise ctx.err(f"max_duration ({hi:g}) must be >= min_duration ({lo:g})", _line_of(m, "max_duration", line),
+                      "motion.max_duration")
+    return Motion(window, direction, within, ths["distance"], ths["speed"], ths["distance_frame"], lo, hi)
 
 
 def _relation(ctx: _Ctx, v: Any, line: int) -> Relation:
@@ -556,6 +594,9 @@ def parse_definition(data: Any, file: str = "<string>") -> GestureDef:
         unless = tuple(_string(ctx, x, f"unless[{i}]", _line_of(u, i, ul)) for i, x in enumerate(items))
     values = _values(ctx, m["values"], _line_of(m, "values", line), hands) if "values" in m else ()
     temporal = _temporal(ctx, m.get("temporal"), _line_of(m, "temporal", line), kind)
+    if "pose" not in m and "any_pose" not in m and motion is None and relation is None:
+        raise ctx.err("the gesture has no condition and would hold on every hand; expected 'pose' (or "
+                      "'any_pose'), 'motion' or 'relation'", line, "pose")
     return GestureDef(name, desc, kind, hands, poses, motion, relation, unless, values, temporal, file, line,
                       _line_of(m, "unless", line))
 

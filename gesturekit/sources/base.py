@@ -60,24 +60,33 @@ class ThreadedReader:
     def __init__(self, source: Source, maxsize: int = 4) -> None:
         self.source = source
         self.dropped = 0
-        self._q: queue.Queue = queue.Queue(maxsize=maxsize)
+        # A live source keeps one slot: the tracker always gets the newest frame.
+        self._q: queue.Queue = queue.Queue(maxsize=1 if source.live else maxsize)
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"gesturekit-source-{source.name}", daemon=True)
         self._thread.start()
 
     def _put(self, item: object) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                if self.source.live and item is not _END:
+        if self.source.live and item is not _END:
+            # Never wait on the consumer: replace a frame it has not taken yet.
+            while not self._stop.is_set():
+                try:
+                    self._q.put_nowait(item)
+                    return True
+                except queue.Full:
                     try:
                         self._q.get_nowait()
                         self.dropped += 1
                     except queue.Empty:
                         pass
+            return False
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
         return False
 
     def _run(self) -> None:
@@ -103,8 +112,12 @@ class ThreadedReader:
         if self._error is not None:
             raise self._error
 
-    def close(self) -> None:
-        """Stop decoding and release the source."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop decoding and release the source.
+
+        The source is asked to stop first and releases its device from its own thread, so a
+        capture is never released while another thread is still reading it.
+        """
         self._stop.set()
-        self._thread.join(timeout=2)
         self.source.close()
+        self._thread.join(timeout=timeout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 
@@ -77,7 +78,8 @@ class _LiveCapture:
         self._cap = self._open()
         if self._cap is None:
             raise SourceError(f"{name} could not be opened")
-        self._closed = False
+        self._closed = threading.Event()
+        self._iterating = False
 
     def _open(self) -> cv2.VideoCapture | None:
         with quiet_native_stderr():  # OpenCV prints its own warnings for a missing camera
@@ -90,29 +92,43 @@ class _LiveCapture:
     def __iter__(self) -> Iterator[SourceItem]:
         index, t0 = 0, time.time()
         backoff = 0.5
-        while not self._closed:
-            ok, img = self._cap.read() if self._cap is not None else (False, None)
-            if ok:
-                backoff = 0.5
-                yield SourceItem(index, time.time() - t0, img)
-                index += 1
-                continue
-            if not self.reconnect:
-                raise SourceError(f"{self.name} stopped delivering frames")
-            log.warning("%s lost; reconnecting in %.1f s", self.name, backoff)
+        self._iterating = True
+        try:
+            while not self._closed.is_set():
+                ok, img = self._cap.read() if self._cap is not None else (False, None)
+                if ok:
+                    backoff = 0.5
+                    yield SourceItem(index, time.time() - t0, img)
+                    index += 1
+                    continue
+                if self._closed.is_set():
+                    break
+                if not self.reconnect:
+                    raise SourceError(f"{self.name} stopped delivering frames")
+                log.warning("%s lost; reconnecting in %.1f s", self.name, backoff)
+                if self._cap is not None:
+                    self._cap.release()
+                    self._cap = None
+                if self._closed.wait(backoff):  # close() interrupts the wait
+                    break
+                backoff = min(backoff * 2, self.max_backoff)
+                self._cap = self._open()
+                if self._cap is not None:
+                    self.reconnects += 1
+                    log.warning("%s reconnected", self.name)
+        finally:
+            # Released by the thread that reads it (close() only asks).
             if self._cap is not None:
                 self._cap.release()
-            time.sleep(backoff)
-            backoff = min(backoff * 2, self.max_backoff)
-            self._cap = self._open()
-            if self._cap is not None:
-                self.reconnects += 1
-                log.warning("%s reconnected", self.name)
+                self._cap = None
 
     def close(self) -> None:
-        self._closed = True
-        if self._cap is not None:
+        """Ask the reading loop to stop; it releases the device. Releases it here when no loop
+        is running."""
+        self._closed.set()
+        if not self._iterating and self._cap is not None:
             self._cap.release()
+            self._cap = None
 
 
 class CameraSource(_LiveCapture):

@@ -6,13 +6,16 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from gesturekit import GestureEvent, hookimpl
+from gesturekit import ConfigError, GestureEvent, hookimpl
 
 
 class StdoutSink:
     """Writes each event as one line of canonical JSON to standard output (flushed)."""
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        unknown = sorted(set(config or {}) - {"type"})
+        if unknown:
+            raise ConfigError(f"unknown option(s) {', '.join(unknown)}; the stdout sink takes none", field=unknown[0])
         self.stream = sys.stdout
 
     def send(self, event: GestureEvent) -> None:
