@@ -16,8 +16,14 @@ if [ -z "$py" ]; then
 fi
 [ -x .venv/bin/python ] || "$py" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-if [ -n "$extras" ]; then
-  .venv/bin/python -m pip install -q -e ".[$extras]"
-else
-  .venv/bin/python -m pip install -q -e .
+spec="."
+[ -n "$extras" ] && spec=".[$extras]"
+echo "setting up .venv (gesturekit${extras:+[$extras]}) ..." >&2
+log=$(mktemp)
+# pip's build chatter goes to a log that is shown only if the install fails
+if ! .venv/bin/python -m pip install -q -e "$spec" >"$log" 2>&1; then
+  cat "$log" >&2; rm -f "$log"
+  echo "gesturekit: installing into .venv failed (see above)" >&2
+  exit 1
 fi
+rm -f "$log"
