@@ -4,6 +4,10 @@
 
 ``keypoints.png``: the 21 keypoints and their indices on the open hand of
 ``../shared/data/tracking/hands.jpg``, tracked with the full model.
+
+``browser-example.png``: ``examples/browser/index.html`` in headless Chromium, fed by the real
+WebSocket sink while the real pipeline (lite model, gesture library, temporal engine) runs over
+``../shared/data/tracking/thumb_up_video.mp4``; taken while ``thumbs_up`` is held.
 """
 
 from __future__ import annotations
@@ -62,5 +66,49 @@ def keypoint_figure(out: Path) -> None:
     print(f"wrote {out} ({out.stat().st_size // 1024} KB); keypoints: {names}", file=sys.stderr)
 
 
+def browser_figure(out: Path) -> None:
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from gesturekit.assemble import build_classifiers, build_engine
+    from gesturekit.pipeline import Pipeline
+    from gesturekit.plugins import collect_factories, get_plugin_manager
+    from gesturekit.sources import open_source
+
+    pm = get_plugin_manager()
+    sink = collect_factories(pm, "sinks")["websocket"]({"port": 0, "token": "figure", "frames": True})
+    sink.open()
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=args)
+        page = browser.new_page(viewport={"width": 700, "height": 560})
+        page.goto(f"{(ROOT / 'examples' / 'browser' / 'index.html').as_uri()}"
+                  f"?url=ws://127.0.0.1:{sink.port}&token=figure")
+        page.wait_for_function("document.getElementById('state').textContent === 'connected'")
+        classifiers = build_classifiers(pm)
+        after_start = None
+        with Pipeline(pm, TrackerOptions(model="lite"), classifiers=classifiers,
+                      engine=build_engine(classifiers)) as pipe:
+            for item in open_source(str(DATA / "tracking" / "thumb_up_video.mp4")):
+                result = pipe.process(pipe.frame_for(item))
+                sink.send_frame(result.frame)
+                for ev in result.events:
+                    sink.send(ev)
+                    if ev.gesture == "thumbs_up" and ev.phase == "start":
+                        after_start = 0
+                if after_start is not None:
+                    after_start += 1
+                    if after_start == 75:  # the thumb is well up by then
+                        break
+        page.wait_for_timeout(500)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(out))
+        browser.close()
+    sink.close()
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB)", file=sys.stderr)
+
+
 if __name__ == "__main__":
     keypoint_figure(ROOT / "docs" / "img" / "keypoints.png")
+    browser_figure(ROOT / "docs" / "img" / "browser-example.png")

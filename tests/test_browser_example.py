@@ -84,6 +84,10 @@ def test_page_shows_gestures_and_draws_hands(sink, page):
     sink.send(_event("pinch", "start", 2))
     _wait(lambda: page.inner_text("#gesture") == "pinch")
     assert page.inner_text("#log").splitlines()[0] == '2 pinch start {"distance":0.25}'
+    sink.send(_event("ok", "start", 3))  # two gestures at once: both shown, one ends, the other stays
+    _wait(lambda: page.inner_text("#gesture") == "pinch, ok")
+    sink.send(_event("pinch", "end", 4))
+    _wait(lambda: page.inner_text("#gesture") == "ok")
     assert _ink(page) == 0
     # The page asked for frames (?frames=1): the frame stream reaches it and it draws the hand.
     sink.send_frame(_hand_frame())
