@@ -84,18 +84,20 @@ class TemporalEngine:
     :param specs: per-gesture timing; gestures not named use ``default``.
     :param default: timing for gestures without their own spec.
     :param source: the ``source`` written on events (default: each frame's ``source``).
+    :param seq: the ``seq`` of the first event (an engine that takes over from another goes on
+        counting where that one stopped, see :attr:`next_seq`).
 
     Feed it every frame in order with :meth:`update` (also frames without detections: time
     passing is what ends gestures), and call :meth:`finish` when the source ends.
     """
 
     def __init__(self, specs: Mapping[str, TemporalSpec] | None = None, default: TemporalSpec = TemporalSpec(),
-                 source: str = "") -> None:
+                 source: str = "", seq: int = 0) -> None:
         self.specs: dict[str, TemporalSpec] = dict(specs or {})
         self.default = default
         self.source = source
         self._tracks: dict[tuple[str, tuple[int, ...]], _Track] = {}
-        self._seq = 0
+        self._seq = int(seq)
         self._last_frame: Frame | None = None
 
     # -- configuration -------------------------------------------------------------------
@@ -105,6 +107,15 @@ class TemporalEngine:
         self.specs = dict(specs)
         if default is not None:
             self.default = default
+
+    @property
+    def next_seq(self) -> int:
+        """The ``seq`` the next event gets."""
+        return self._seq
+
+    @next_seq.setter
+    def next_seq(self, value: int) -> None:
+        self._seq = int(value)
 
     def spec_for(self, gesture: str) -> TemporalSpec:
         """The timing used for ``gesture``."""

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import jsonschema
@@ -68,7 +69,9 @@ def test_config_errors_name_file_line_and_field(tmp_path, cli):
     cfg.write_text(f"source: {rec}\nsinks:\n  ws:\n    type: websocket\n    port: seventy\n")
     r = cli("daemon", "--config", cfg, "--check")
     assert r.returncode == 2
-    assert r.stderr.strip() == f"gesturekit: error: {cfg}:5: sinks.ws.port: must be a port number 0..65535"
+    err = r.stderr.strip()
+    assert "\n" not in err
+    assert err.startswith(f"gesturekit: error: {cfg}:5: sinks.ws.port: must be a port number 0..65535")
     cases = {
         "source: {rec}\nsinks: {{out: {{type: stdout}}}}\ntypo_section: 1\n": (3, "typo_section", "unknown section"),
         "source: {rec}\nsinks:\n  out: {{type: nosuch}}\n": (3, "sinks.out.type", "unknown sink type 'nosuch'"),
@@ -257,3 +260,227 @@ def test_example_configs_validate_and_build():
     for cfg in sorted((REPO / "examples").glob("*/daemon.yaml")):
         d = Daemon(load_config(str(cfg)), install_signals=False)
         assert d._sinks, cfg
+
+
+# --- review fixes: sink start failures, reload, seq, shutdown, connection state, secrets ---------------
+
+SINKS_PLUGIN = PLUGINS / "sinks_for_tests.py"
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def _write_cfg(cfg: Path, source: str, sinks: str, hp: int, extra: str = "", drain: float = 5) -> None:
+    cfg.write_text(f"""
+source: {source}
+plugin_paths: [{SINKS_PLUGIN}, {PLUGINS / 'flaky_camera.py'}]
+{extra}
+sinks:
+{sinks}
+health: {{port: {hp}}}
+bus: {{stats_interval: 0, drain_timeout: {drain}}}
+""")
+
+
+def test_sink_open_raising_valueerror_exits_2_with_one_line(tmp_path, cli):
+    rec = real_clip_recording()
+    cfg = tmp_path / "d.yaml"
+    _write_cfg(cfg, f"{{uri: {rec}, loop: true}}", f"  bad: {{type: slow_file, path: {tmp_path / 'x'}, "
+               "open_error: buffer must be >= 0}", free_port())
+    want = "gesturekit: error: sink 'bad' could not start: ValueError: buffer must be >= 0"
+    for args in (("--check",), ()):  # --check opens the sinks too
+        r = cli("daemon", "--config", cfg, *args, timeout=60)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip().splitlines()[-1] == want and "Traceback" not in r.stderr, r.stderr
+
+
+def test_sink_failing_on_reload_keeps_daemon_and_is_retried(tmp_path):
+    rec = real_clip_recording()
+    cfg, hp, marker = tmp_path / "d.yaml", free_port(), tmp_path / "broken"
+    good = f"  file: {{type: jsonl, path: {tmp_path / 'events.jsonl'}}}\n"
+    _write_cfg(cfg, f"{{uri: {rec}, loop: true}}", good, hp)
+    d = Daemon(cfg, tmp_path)
+    try:
+        wait_status(hp, lambda s: s["events"] > 0, what="events")
+        marker.touch()
+        _write_cfg(cfg, f"{{uri: {rec}, loop: true}}", good + f"  late: {{type: slow_file, path: {tmp_path / 'late'}, "
+                   f"fail_open_if: {marker}}}\n", hp)
+        d.proc.send_signal(signal.SIGHUP)
+        wait_status(hp, lambda s: s["reloads"] == 1, what="the first reload")
+        log = d.text()
+        assert "reload: sink 'late' could not start: ValueError:" in log and "retried at the next SIGHUP" in log
+        assert "restarted [], started [], removed [], failed [late]" in log
+        st = status(hp)
+        assert st["sinks"]["late"]["state"] == "failed" and d.proc.poll() is None
+        n = st["sinks"]["file"]["delivered"]
+        wait_status(hp, lambda s: s["sinks"]["file"]["delivered"] > n, what="the other sink going on")
+        marker.unlink()  # same config, next SIGHUP: the failed sink is tried again
+        d.proc.send_signal(signal.SIGHUP)
+        wait_status(hp, lambda s: s["reloads"] == 2 and s["sinks"]["late"].get("delivered", 0) > 0,
+                    what="the failed sink started by the next reload")
+        assert "started [late], removed [], failed []" in d.text()
+    finally:
+        assert d.stop() == 0, d.text()
+
+
+def test_reload_keeps_seq_and_loses_nothing_in_a_restarted_sink(tmp_path):
+    rec = real_clip_recording()
+    cfg, hp = tmp_path / "d.yaml", free_port()
+    src = f"{{uri: {rec}, loop: true, realtime: true}}"
+    sinks = (f"  file: {{type: jsonl, path: {tmp_path / 'events.jsonl'}}}\n"
+             f"  slow: {{type: slow_file, path: {tmp_path / 'slow.jsonl'}, delay: 0.05}}\n")
+    marker = "classifiers: {m: {type: marker, gesture: tick, every: 1}}"
+    _write_cfg(cfg, src, sinks, hp, extra=marker, drain=30)
+    d = Daemon(cfg, tmp_path)
+    try:
+        wait_status(hp, lambda s: s["sinks"]["slow"]["queued"] >= 5, what="a backlog in the slow sink")
+        _write_cfg(cfg, src, sinks.replace("delay: 0.05", "delay: 0.06"), hp, drain=30,
+                   extra=marker.replace("tick", "tock"))  # a changed sink and a fresh temporal engine
+        d.proc.send_signal(signal.SIGHUP)
+        wait_status(hp, lambda s: s["reloads"] == 1, what="the reload")
+        assert "restarted [slow]" in d.text()
+        wait_for(lambda: any(e["gesture"] == "tock" for e in _jsonl(tmp_path / "events.jsonl")),
+                 timeout=30, what="events of the new engine")
+        wait_status(hp, lambda s: s["sinks"]["slow"]["queued"] >= 3, what="a backlog again")
+    finally:
+        assert d.stop() == 0, d.text()
+    file, slow = _jsonl(tmp_path / "events.jsonl"), _jsonl(tmp_path / "slow.jsonl")
+    assert [e["seq"] for e in file] == list(range(len(file)))  # seq never restarts
+    assert {"tick", "tock"} <= {e["gesture"] for e in file}
+    assert slow == file  # the restarted sink got every event, in order, none twice
+
+
+def test_sigterm_drains_a_real_backlog_and_second_signal_forces_exit(tmp_path):
+    rec = real_clip_recording()
+    cfg, hp = tmp_path / "d.yaml", free_port()
+    src = f"{{uri: {rec}, loop: true, realtime: true}}"
+    marker = "classifiers: {m: {type: marker, every: 1}}"
+    _write_cfg(cfg, src, f"  slow: {{type: slow_file, path: {tmp_path / 'slow.jsonl'}, delay: 0.05}}\n", hp,
+               extra=marker, drain=60)
+    d = Daemon(cfg, tmp_path)
+    try:
+        wait_status(hp, lambda s: s["sinks"]["slow"]["queued"] >= 20, what="a backlog of 20 events")
+    finally:
+        assert d.stop() == 0, d.text()
+    total = int(d.text().split("daemon stopped: ")[1].split(" frames, ")[1].split(" events")[0])
+    got = _jsonl(tmp_path / "slow.jsonl")
+    assert [e["seq"] for e in got] == list(range(total)) and total >= 20  # every queued event arrived
+    assert f"sink 'slow' closed: delivered={total} dropped=0" in d.text()
+
+    # a second SIGTERM does not wait for a long drain (and a close that hangs is abandoned)
+    (tmp_path / "slow.jsonl").unlink()
+    _write_cfg(cfg, src, f"  slow: {{type: slow_file, path: {tmp_path / 'slow.jsonl'}, delay: 1, close_delay: 60}}\n",
+               hp, extra=marker, drain=60)
+    d = Daemon(cfg, tmp_path)
+    try:
+        wait_status(hp, lambda s: s["sinks"]["slow"]["queued"] >= 10, what="a backlog of 10 slow events")
+        d.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: "SIGTERM: shutting down" in d.text(), what="the first SIGTERM")
+        t0 = time.monotonic()
+        d.proc.send_signal(signal.SIGTERM)
+        rc = d.proc.wait(15)
+        elapsed = time.monotonic() - t0
+    finally:
+        d.stop()
+    assert rc == 0 and elapsed < 10, (rc, elapsed, d.text())
+    log = d.text()
+    assert "SIGTERM again: exiting now" in log and "shutdown forced;" in log and "Traceback" not in log
+
+
+def test_shutdown_is_bounded_by_drain_timeout(tmp_path):
+    rec = real_clip_recording()
+    cfg, hp = tmp_path / "d.yaml", free_port()
+    sinks = "".join(f"  s{i}: {{type: slow_file, path: {tmp_path / f's{i}'}, delay: 0.5, close_delay: 60}}\n"
+                    for i in range(3))
+    _write_cfg(cfg, f"{{uri: {rec}, loop: true, realtime: true}}", sinks, hp,
+               extra="classifiers: {m: {type: marker, every: 1}}", drain=1)
+    d = Daemon(cfg, tmp_path)
+    try:
+        wait_status(hp, lambda s: all(s["sinks"][f"s{i}"]["queued"] >= 5 for i in range(3)), what="backlogs")
+        t0 = time.monotonic()
+        rc = d.stop(timeout=30)
+    finally:
+        d.stop()
+    elapsed = time.monotonic() - t0
+    # drain_timeout 1 s + 2 s for the (parallel, hanging) closes + process exit; was 30+ s
+    assert rc == 0 and elapsed < 8, (elapsed, d.text())
+    log = d.text()
+    assert "did not drain within 1 s" in log and "did not close in time; abandoned" in log
+
+
+def test_reload_then_camera_loss_uses_the_new_pipeline(tmp_path):
+    rec = real_clip_recording()
+    cfg, hp = tmp_path / "d.yaml", free_port()
+    src = f"{{type: flaky_camera, recording: {rec}, frames: 30, failed_reopens: 0}}"
+    sinks = f"  file: {{type: jsonl, path: {tmp_path / 'events.jsonl'}}}\n"
+    _write_cfg(cfg, src, sinks, hp, extra="classifiers: {m: {type: marker, gesture: old, every: 3}}")
+    d = Daemon(cfg, tmp_path)
+    try:
+        wait_status(hp, lambda s: s["source"]["reconnects"] >= 1 and s["events"] > 0, what="a camera loss")
+        _write_cfg(cfg, src, sinks, hp, extra="classifiers: {m: {type: marker, gesture: new, every: 3}}")
+        d.proc.send_signal(signal.SIGHUP)
+        wait_status(hp, lambda s: s["reloads"] == 1, what="the reload")
+        r0 = status(hp)["source"]["reconnects"]
+        wait_status(hp, lambda s: s["source"]["reconnects"] >= r0 + 3, what="three camera losses after the reload")
+        n = sum(e["gesture"] == "new" for e in _jsonl(tmp_path / "events.jsonl"))
+        r1 = status(hp)["source"]["reconnects"]
+        wait_status(hp, lambda s: s["source"]["reconnects"] >= r1 + 2, what="two more camera losses")
+    finally:
+        assert d.stop() == 0, d.text()
+    evs = _jsonl(tmp_path / "events.jsonl")
+    assert sum(e["gesture"] == "new" for e in evs) > n > 0  # the new pipeline keeps running after losses
+    last_new = max(i for i, e in enumerate(evs) if e["gesture"] == "new")
+    assert all(e["gesture"] != "old" for e in evs[last_new:])
+    assert [e["seq"] for e in evs] == list(range(len(evs)))
+
+
+def test_source_only_reload_relabels_events(tmp_path):
+    rec = real_clip_recording()
+    other = tmp_path / "other_camera.jsonl"
+    other.write_bytes(Path(rec).read_bytes())
+    cfg, hp = tmp_path / "d.yaml", free_port()
+    sinks = f"  file: {{type: jsonl, path: {tmp_path / 'events.jsonl'}}}\n"
+    marker = "classifiers: {m: {type: marker, every: 3}}"
+    _write_cfg(cfg, f"{{uri: {rec}, loop: true, realtime: true}}", sinks, hp, extra=marker)
+    d = Daemon(cfg, tmp_path)
+    try:
+        wait_status(hp, lambda s: s["events"] >= 3, what="events")
+        _write_cfg(cfg, f"{{uri: {other}, loop: true, realtime: true}}", sinks, hp, extra=marker)
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: any(e["source"] == "other_camera.jsonl" for e in _jsonl(tmp_path / "events.jsonl")),
+                 timeout=30, what="events labelled with the new source")
+    finally:
+        assert d.stop() == 0, d.text()
+    evs = _jsonl(tmp_path / "events.jsonl")
+    first = next(i for i, e in enumerate(evs) if e["source"] == "other_camera.jsonl")
+    assert all(e["source"] == "other_camera.jsonl" for e in evs[first:]) and evs[0]["source"] == Path(rec).name
+    assert [e["seq"] for e in evs] == list(range(len(evs)))
+
+
+def test_down_sink_is_reported_and_configure_gets_no_secrets(tmp_path, cli):
+    rec = real_clip_recording()
+    cfg, hp, dump = tmp_path / "d.yaml", free_port(), tmp_path / "configure.json"
+    sinks = (f"  file: {{type: jsonl, path: {tmp_path / 'events.jsonl'}}}\n"
+             f"  peer: {{type: slow_file, path: {tmp_path / 'peer'}, connected: false, password: hunter2, "
+             f"api_key: k3y, token: t0k}}\n")
+    extra = f"plugins:\n  configure_dump: {{path: {dump}, token: mine}}"
+    _write_cfg(cfg, f"{{uri: {rec}, loop: true}}", sinks, hp, extra=extra)
+    d = Daemon(cfg, tmp_path)
+    try:
+        wait_status(hp, lambda s: s["events"] > 0, what="events")
+        assert "WARNING gesturekit.daemon: sink 'peer' is not connected; its events are queued until it connects" \
+            in d.text()
+        st = status(hp)["sinks"]
+        assert st["peer"]["connected"] is False and "connected" not in st["file"]
+        r = cli("status", "--config", cfg)
+        assert r.returncode == 0, r.stderr
+        row = next(x for x in r.stdout.splitlines() if x.startswith("peer "))
+        assert row.split()[-1] == "down" and "state" in r.stdout
+    finally:
+        assert d.stop() == 0, d.text()
+    got = json.loads(dump.read_text())
+    peer = got["config"]["sinks"]["peer"]
+    assert (peer["password"], peer["api_key"], peer["token"]) == ("***", "***", "***")
+    assert "hunter2" not in dump.read_text().replace(str(cfg), "") and peer["path"] == str(tmp_path / "peer")
+    assert got["plugin_config"]["configure_dump"]["token"] == "mine"  # the plugins: section is intact

@@ -1,13 +1,16 @@
 """JSONL sink: append, flush per event, restart continues the file, torn lines repaired."""
 
 import json
+import os
+import time
 
 import pytest
 from gesturekit_plugins.jsonl_sink import JsonlSink
-from peers import events
+from peers import events, wait_for
 
-from gesturekit import ConfigError
+from gesturekit import ConfigError, InputError
 from gesturekit.bus import EventBus
+from gesturekit.daemon.config import load_config
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -47,3 +50,42 @@ def test_config_errors():
         JsonlSink({})
     with pytest.raises(ConfigError, match="fsync_interval"):
         JsonlSink({"path": "x", "fsync_interval": -1})
+    with pytest.raises(ConfigError) as ei:
+        JsonlSink({"path": "x", "fsync_intervall": 0})
+    assert ei.value.field == "fsync_intervall" and "fsync_interval" in str(ei.value)
+
+
+def test_unwritable_path_names_the_file(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    sink = JsonlSink({"path": str(blocker / "events.jsonl")})
+    with pytest.raises(InputError, match=str(blocker / "events.jsonl")):
+        sink.open()
+
+
+def test_idle_stream_is_fsynced_by_the_timer(tmp_path):
+    sink = JsonlSink({"path": str(tmp_path / "e.jsonl"), "fsync_interval": 0.3})
+    sink.open()
+    evs = events(3)
+    t0 = time.monotonic()
+    sink.send(evs[0])  # within the interval since open: not synced now, and no event follows
+    assert sink.status()["unsynced"]
+    wait_for(lambda: not sink.status()["unsynced"], timeout=3, what="the idle fsync")
+    assert time.monotonic() - t0 < 1.0
+    sink.close()
+
+
+def test_relative_path_resolves_against_the_config_folder(tmp_path, monkeypatch):
+    cfgdir = tmp_path / "conf"
+    cfgdir.mkdir()
+    (cfgdir / "rec.jsonl").write_text("")
+    (cfgdir / "d.yaml").write_text("source: rec.jsonl\nsinks:\n  j: {type: jsonl, path: out/events.jsonl}\n")
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(str(cfgdir / "d.yaml"))
+    opts = cfg.sink_options("j")
+    assert opts["path"] == os.path.join(str(cfgdir), "out", "events.jsonl")
+    sink = JsonlSink(opts)
+    sink.open()
+    sink.send(events(1)[0])
+    sink.close()
+    assert (cfgdir / "out" / "events.jsonl").exists() and not (tmp_path / "out").exists()

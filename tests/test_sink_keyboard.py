@@ -7,7 +7,7 @@ import textwrap
 import time
 
 import pytest
-from gesturekit_plugins.keyboard_sink import parse_bindings
+from gesturekit_plugins.keyboard_sink import KeyboardSink, parse_bindings
 from peers import REPO, Xvfb, daemon_cmd
 
 from gesturekit import ConfigError
@@ -103,3 +103,6 @@ def test_bindings_validate_keys_and_phases():
         parse_bindings({"x": "ctrl+nosuchkey"})
     with pytest.raises(ConfigError, match="unknown phase"):
         parse_bindings({"x:later": "a"})
+    with pytest.raises(ConfigError) as ei:
+        KeyboardSink({"bindings": {"x": "a"}, "bindngs": {}})
+    assert ei.value.field == "bindngs"

@@ -1,6 +1,7 @@
 """MQTT sink against a real mosquitto broker (started by the test on a free port)."""
 
 import json
+import logging
 import subprocess
 import threading
 
@@ -9,6 +10,7 @@ import pytest
 from gesturekit_plugins.mqtt_sink import MqttSink
 from peers import Mosquitto, daemon_cmd, events, real_clip_recording, wait_for
 
+from gesturekit import ConfigError
 from gesturekit.bus import EventBus
 
 pytestmark = pytest.mark.timeout(180)
@@ -118,3 +120,38 @@ health: {{enabled: false}}
     assert sub.got == written
     assert [d["seq"] for d in sub.got] == sorted(d["seq"] for d in sub.got)
     assert all(t.startswith(f"gesturekit/{rec.name}/") for t in sub.topics)
+
+
+def test_broker_down_at_open_warns_then_connects_and_delivers(tmp_path, caplog):
+    b = Mosquitto(tmp_path)  # its port is chosen, the broker not started yet
+    sink = MqttSink({"port": b.port, "reconnect_min": 0.2, "reconnect_max": 0.5})
+    bus = EventBus()
+    try:
+        with caplog.at_level(logging.WARNING, "gesturekit.sinks.mqtt"):
+            bus.add_sink("mqtt", sink)
+        assert not sink.connected and "not reachable" in caplog.text
+        for e in events(20):
+            bus.publish(e)  # buffered in the client meanwhile
+        b.start()
+        wait_for(lambda: sink.connected, timeout=10, what="the sink to connect once the broker is up")
+        sub = Subscriber(b.port, topic="gesturekit/#")
+        for e in events(40)[20:]:
+            bus.publish(e)
+        wait_for(lambda: len(sub.got) >= 20, timeout=20, what="the events published after subscribing")
+        sub.close()
+        assert sub.seqs()[-20:] == list(range(20, 40))
+        stats = bus.close()
+        assert stats["mqtt"]["delivered"] == 40
+    finally:
+        b.stop()
+
+
+def test_bad_options_name_the_field():
+    for cfg, field in (({"buffer": -5}, "buffer"), ({"keepalive": "abc"}, "keepalive"),
+                       ({"keepalive": 2.5}, "keepalive"), ({"tokn": "x"}, "tokn"),
+                       ({"reconnect_min": 5, "reconnect_max": 1}, "reconnect_min"),
+                       ({"topic": "a/{nope}"}, "topic"), ({"retain": "yes"}, "retain"), ({"port": 0}, "port")):
+        with pytest.raises(ConfigError) as ei:
+            MqttSink(cfg)
+        assert ei.value.field == field, (cfg, ei.value)
+    assert MqttSink({"reconnect_min": 0.25, "reconnect_max": 0.5}).reconnect_min == 0.25

@@ -61,3 +61,9 @@ def test_bad_config_is_a_config_error():
         OscSink({})
     with pytest.raises(ConfigError, match="addresses.x"):
         OscSink({"port": 9000, "addresses": {"x": "no-slash"}})
+    with pytest.raises(ConfigError) as ei:
+        OscSink({"port": 9000, "adress": "/x"})
+    assert ei.value.field == "adress" and "address" in str(ei.value)
+    with pytest.raises(ConfigError) as ei:
+        OscSink({"port": 9000, "address": "/x/{gestur}"})
+    assert ei.value.field == "address"

@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import threading
+import time
 
 import pytest
 from gesturekit_plugins.websocket_sink import WebSocketSink
@@ -73,12 +75,15 @@ def test_token_wrong_refused_right_accepted_and_frames_on_request():
         plain = await connect(base + "/?token=s3cret")
         framed = await connect(base, additional_headers={"Authorization": "Bearer s3cret"})
         await framed.send(json.dumps({"frames": True}))
-        await asyncio.sleep(0.3)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, lambda: wait_for(lambda: sink.status()["frame_clients"] == 1,
+                                                          what="the server to switch frames on"))
         bus.publish_frame(Frame(7, 0.25, 640, 480, "cam"))
-        await asyncio.sleep(0.2)
         bus.publish(events(1)[0])
-        f = json.loads(await asyncio.wait_for(framed.recv(), 5))
-        e2 = json.loads(await asyncio.wait_for(framed.recv(), 5))
+        # the frame stream and the event stream are separate: either may arrive first
+        two = [json.loads(await asyncio.wait_for(framed.recv(), 5)) for _ in range(2)]
+        f = next(m for m in two if "type" in m)
+        e2 = next(m for m in two if "type" not in m)
         e1 = json.loads(await asyncio.wait_for(plain.recv(), 5))
         await plain.close()
         await framed.close()
@@ -95,3 +100,58 @@ def test_non_loopback_needs_token_and_default_is_loopback():
     with pytest.raises(ConfigError, match="token"):
         WebSocketSink({"host": "0.0.0.0", "port": 0})
     assert WebSocketSink({}).host == "127.0.0.1"
+
+
+def test_origin_check_local_pages_and_listed_origins_only():
+    sink = WebSocketSink({"port": 0, "origins": ["https://dash.example.org"]})
+    sink.open()
+    url = f"ws://127.0.0.1:{sink.port}"
+
+    async def main():
+        with pytest.raises(InvalidStatus) as ei:
+            await connect(url, origin="https://evil.example.com")
+        assert ei.value.response.status_code == 403
+        for origin in (None, "null", "http://localhost:3000", "http://127.0.0.1:8000", "https://dash.example.org"):
+            c = await connect(url, origin=origin)
+            await c.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        sink.close()
+    assert sink.status()["refused_origin"] == 1 and sink.connections == 5
+
+
+def test_pending_messages_are_bounded_and_drops_counted():
+    sink = WebSocketSink({"port": 0, "max_pending": 50})
+    sink.open()
+    url = f"ws://127.0.0.1:{sink.port}"
+
+    async def main():
+        c = await connect(url)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, lambda: wait_for(lambda: sink.client_count == 1, what="the client"))
+        stalled = threading.Event()
+        sink._loop.call_soon_threadsafe(lambda: (stalled.set(), time.sleep(1.0)))  # the server thread is busy
+        assert stalled.wait(5)
+        for e in events(80):
+            sink.send(e)
+        got = await _recv_n(c, 50)
+        await c.close()
+        return got
+
+    try:
+        got = asyncio.run(main())
+    finally:
+        sink.close()
+    assert [d["seq"] for d in got] == list(range(30, 80))  # the oldest 30 were dropped, and counted
+    assert sink.status()["dropped"] == 30
+
+
+def test_unknown_options_are_config_errors():
+    with pytest.raises(ConfigError) as ei:
+        WebSocketSink({"port": 0, "tokn": "s3cret"})
+    assert ei.value.field == "tokn" and "token" in str(ei.value)
+    with pytest.raises(ConfigError) as ei:
+        WebSocketSink({"port": 0, "origins": "https://a.example", "frames": "yes"})
+    assert ei.value.field == "frames"

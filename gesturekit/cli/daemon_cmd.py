@@ -11,11 +11,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Run source -> tracker -> classifiers -> sinks from one YAML config. "
                                    "SIGTERM/SIGINT stop it cleanly (queues drained); SIGHUP reloads the config.")
     p.add_argument("--config", "-c", required=True, metavar="FILE", help="the daemon's YAML config")
-    p.add_argument("--check", action="store_true", help="validate the config (and build its sinks) and exit")
+    p.add_argument("--check", action="store_true",
+                   help="validate the config, build the sinks, open and close each one, and exit")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Validate the config, then run the daemon (or, with ``--check``, open and close the sinks)."""
     from ..daemon import Daemon, load_config
 
     config = load_config(args.config)
@@ -23,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("gesturekit").setLevel(config.log_level.upper())
     daemon = Daemon(config)
     if args.check:
+        daemon.check_sinks()
         print(f"{args.config}: OK (sinks: {', '.join(config.sinks)})")
         return 0
     return daemon.run()

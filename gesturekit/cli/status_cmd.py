@@ -15,7 +15,8 @@ DEFAULT_URL = "http://127.0.0.1:8766/status"
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="show a running daemon's status and per-sink counters",
                        description="Show a running daemon's source, frame and event counts and per-sink counters "
-                                   "(delivered, dropped, errors, reconnects, queued).")
+                                   "(delivered, dropped, errors, reconnects, queued) with each sink's state "
+                                   "(connected, down, failed or running).")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--config", "-c", metavar="FILE", help="find the status endpoint in this daemon config")
     g.add_argument("--url", help=f"status endpoint (default {DEFAULT_URL})")

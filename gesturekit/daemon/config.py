@@ -7,7 +7,6 @@ The reference with examples is ``docs/daemon.md``.
 from __future__ import annotations
 
 import copy
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 import yaml
 
 from .._exceptions import ConfigError
+from ..net import is_loopback, needs_token
 
 __all__ = ["DaemonConfig", "load_config", "parse_config", "load_yaml_with_lines", "is_loopback", "TOP_LEVEL_KEYS"]
 
@@ -29,16 +29,8 @@ _BUS_KEYS = {"queue_size": int, "frame_rate": float, "stats_interval": float, "d
 _HEALTH_KEYS = {"enabled": bool, "host": str, "port": int, "token": str}
 #: Keys of a sink section the daemon and bus use; everything else goes to the sink.
 SINK_BUS_KEYS = ("type", "enabled", "queue_size", "durable")
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+#: Keys of a sink section that name a file: a relative one is resolved against the config's folder.
+SINK_PATH_KEYS = ("path",)
 
 
 def load_yaml_with_lines(path: str) -> tuple[Any, dict[str, int]]:
@@ -95,14 +87,25 @@ class DaemonConfig:
     bus: dict[str, Any] = field(default_factory=dict)
     health: dict[str, Any] = field(default_factory=dict)
     log_level: str = "info"
+    base_dir: str = ""
 
     def error(self, message: str, field: str) -> ConfigError:
         """A ConfigError for ``field`` at its line (or its nearest parent's)."""
         return _error(self.path, self.lines, message, field)
 
     def sink_options(self, name: str) -> dict[str, Any]:
-        """The part of a sink's section its factory gets (without type/enabled/queue_size/durable)."""
-        return {k: v for k, v in self.sinks[name].items() if k not in SINK_BUS_KEYS}
+        """The part of a sink's section its factory gets (without type/enabled/queue_size/durable).
+
+        A relative ``path`` (e.g. the jsonl sink's file) is resolved against the config file's
+        folder, like ``source``, ``gestures`` and ``plugin_paths``.
+        """
+        out = {k: v for k, v in self.sinks[name].items() if k not in SINK_BUS_KEYS}
+        for k in SINK_PATH_KEYS:
+            v = out.get(k)
+            if isinstance(v, str) and v and self.base_dir:
+                v = os.path.expanduser(v)
+                out[k] = v if os.path.isabs(v) else os.path.normpath(os.path.join(self.base_dir, v))
+        return out
 
 
 def _error(path: str, lines: Mapping[str, int], message: str, fieldpath: str) -> ConfigError:
@@ -160,7 +163,7 @@ def parse_config(data: Any, path: str = "<config>", lines: Mapping[str, int] | N
         p = os.path.expanduser(p)
         return p if os.path.isabs(p) else os.path.normpath(os.path.join(base, p))
 
-    cfg = DaemonConfig(path=path, raw=copy.deepcopy(dict(data)), lines=lines)
+    cfg = DaemonConfig(path=path, raw=copy.deepcopy(dict(data)), lines=lines, base_dir=base)
 
     # source ------------------------------------------------------------------------------------
     if "source" not in data:
@@ -255,7 +258,7 @@ def parse_config(data: Any, path: str = "<config>", lines: Mapping[str, int] | N
             raise err("must be true or false", f"sinks.{name}.durable")
         host = s.get("host")
         if s.get("type") in ("websocket",) or (s.get("type") == "tcp" and s.get("mode") == "listen"):
-            if host is not None and not is_loopback(str(host)) and not s.get("token"):
+            if host is not None and needs_token(str(host), s.get("token")):
                 raise err(f"listening on {host} is reachable from the network: set a token, or use 127.0.0.1",
                           f"sinks.{name}.host")
         cfg.sinks[str(name)] = s
@@ -282,7 +285,7 @@ def parse_config(data: Any, path: str = "<config>", lines: Mapping[str, int] | N
     cfg.health = {"enabled": True, "host": "127.0.0.1", "port": 8766, **_section(data, "health", _HEALTH_KEYS, err)}
     if not 0 <= cfg.health["port"] <= 65535:
         raise err("must be a port number 0..65535", "health.port")
-    if cfg.health["enabled"] and not is_loopback(cfg.health["host"]) and not cfg.health.get("token"):
+    if cfg.health["enabled"] and needs_token(cfg.health["host"], cfg.health.get("token")):
         raise err(f"the status endpoint on {cfg.health['host']} is reachable from the network: set health.token "
                   "or use 127.0.0.1", "health.host")
     level = str(data.get("log_level", "info")).lower()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from .._exceptions import InputError
+from ..net import request_token, token_matches
 
 __all__ = ["HealthServer"]
 
@@ -32,14 +32,9 @@ class HealthServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 url = urlsplit(self.path)
-                if outer.token:
-                    given = (parse_qs(url.query).get("token") or [""])[0]
-                    auth = self.headers.get("Authorization", "")
-                    if auth.lower().startswith("bearer "):
-                        given = auth[7:].strip()
-                    if not hmac.compare_digest(given.encode(), outer.token.encode()):
-                        self._reply(401, {"error": "wrong or missing token"})
-                        return
+                if outer.token and not token_matches(request_token(self.path, self.headers), outer.token):
+                    self._reply(401, {"error": "wrong or missing token"})
+                    return
                 if url.path not in ("/", "/status", "/health"):
                     self._reply(404, {"error": "not found; try /status"})
                     return

@@ -1,16 +1,20 @@
 """The daemon: source -> Pipeline -> EventBus -> sinks, with signals, reload and a status endpoint.
 
 * SIGTERM / SIGINT: stop reading, send the ``end`` of active gestures, drain every sink's queue
-  (up to ``bus.drain_timeout``), close the sinks, exit 0.
+  (up to ``bus.drain_timeout``), close the sinks (in parallel), exit 0. A second signal stops
+  waiting: what is still queued is dropped (counted, logged) and the daemon exits 0 at once.
 * SIGHUP: re-read the config. Sinks whose section did not change keep running (connected
-  WebSocket clients stay connected); changed sinks are restarted, new ones added, removed ones
-  closed. A config that does not validate is logged and the running one is kept.
+  WebSocket clients stay connected); changed sinks are restarted behind their queue (nothing
+  queued is lost), new ones added, removed ones closed; a sink that fails to (re)start is
+  logged and retried at the next SIGHUP. ``seq`` keeps counting across reloads. A config that
+  does not validate is logged and the running one is kept.
 * A live source (camera, stream) that cannot be opened or stops is reopened with backoff and a
   log line; the daemon never exits because a camera went away.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import os
@@ -22,7 +26,7 @@ from typing import Any
 
 from .._exceptions import ConfigError, GestureKitError, SourceError
 from ..assemble import build_engine
-from ..bus import EventBus
+from ..bus import EventBus, sink_connected
 from ..guard import Guarded, call_hook_isolated
 from ..pipeline import Pipeline
 from ..plugins import collect_factories, get_plugin_manager
@@ -32,9 +36,38 @@ from ..values import GestureEvent
 from .config import DaemonConfig, load_config
 from .health import HealthServer
 
-__all__ = ["Daemon"]
+__all__ = ["Daemon", "redact_secrets"]
 
 log = logging.getLogger("gesturekit.daemon")
+
+#: Words that make a config key secret (matched against the key's ``_``/``-`` separated parts).
+SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "token", "secret", "key", "apikey", "credentials"})
+REDACTED = "***"
+
+
+def _is_secret_key(key: Any) -> bool:
+    parts = str(key).lower().replace("-", "_").split("_")
+    return any(p in SECRET_WORDS for p in parts)
+
+
+def redact_secrets(value: Any) -> Any:
+    """A deep copy of ``value`` with the values of secret-looking keys (``password``, ``token``,
+    ``secret``, ``key``, ``api_key``, ...) replaced by ``"***"``."""
+    if isinstance(value, Mapping):
+        return {k: (REDACTED if _is_secret_key(k) and not isinstance(v, (Mapping, list, tuple)) and v is not None
+                    else redact_secrets(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_secrets(v) for v in value]
+    return copy.deepcopy(value)
+
+
+def _start_error(name: str, e: BaseException) -> GestureKitError:
+    """One line for a sink whose ``open()`` raised."""
+    if isinstance(e, GestureKitError):
+        return e
+    if isinstance(e, OSError):
+        return GestureKitError(f"sink {name!r} could not start: {e.strerror or e}")
+    return GestureKitError(f"sink {name!r} could not start: {type(e).__name__}: {e}")
 
 
 def _strip_field(e: ConfigError) -> str:
@@ -68,6 +101,10 @@ class Daemon:
         self._reload_requested = False
         self._restart_source = threading.Event()
         self._pending_parts: _PipelineParts | None = None
+        self._parts_lock = threading.Lock()
+        self._signals = 0
+        self._forced = False
+        self._failed_sinks: dict[str, str] = {}  # sinks that could not (re)start on a reload
         self._fatal: BaseException | None = None
         self.bus: EventBus | None = None
         self.health: HealthServer | None = None
@@ -110,6 +147,25 @@ class Daemon:
             except (ValueError, TypeError, KeyError) as e:
                 raise config.error(f"{type(e).__name__}: {e}", f"sinks.{name}") from None
         return out
+
+    def check_sinks(self) -> None:
+        """Open and close every sink of the config (what ``daemon --check`` does): a port in use,
+        a bad setting only ``open()`` sees or a missing display fail here.
+
+        :raises GestureKitError: one line naming the first sink that could not start.
+        """
+        for name, sink in self._sinks.items():
+            try:
+                if callable(getattr(sink, "open", None)):
+                    sink.open()
+            except Exception as e:
+                raise _start_error(name, e) from None
+            close = getattr(sink, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as e:
+                    raise GestureKitError(f"sink {name!r} failed to close: {type(e).__name__}: {e}") from None
 
     def build_parts(self, config: DaemonConfig) -> _PipelineParts:
         """Tracker options, classifiers and temporal engine for ``config``."""
@@ -188,8 +244,15 @@ class Daemon:
             "events": self.events,
             "reloads": self.reloads,
             "plugin_errors": pipe.failures() if pipe is not None else {},
-            "sinks": self.bus.stats() if self.bus is not None else {},
+            "sinks": self._sink_status(),
         }
+
+    def _sink_status(self) -> dict[str, Any]:
+        out = self.bus.stats() if self.bus is not None else {}
+        for name, err in dict(self._failed_sinks).items():
+            d = out.setdefault(name, {"delivered": 0, "dropped": 0, "errors": 0, "reconnects": 0, "queued": 0})
+            d["state"], d["last_error"] = "failed", err
+        return out
 
     # control ----------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -202,13 +265,26 @@ class Daemon:
         self._reload_requested = True
         self._wake.set()
 
+    def force_stop(self) -> None:
+        """Stop without waiting for queues to drain (thread-safe; a second SIGTERM/SIGINT)."""
+        self._forced = True
+        self.stop()
+        if self.bus is not None:
+            self.bus.force()
+
     def _on_signal(self, signum: int, _frame: Any) -> None:
         if signum == getattr(signal, "SIGHUP", None):
             log.info("SIGHUP: reloading %s", self.config.path)
             self.request_reload()
-        else:
-            log.info("%s: shutting down", signal.Signals(signum).name)
+            return
+        self._signals += 1
+        name = signal.Signals(signum).name
+        if self._signals == 1:
+            log.info("%s: shutting down", name)
             self.stop()
+        elif not self._forced:
+            log.warning("%s again: exiting now; events still queued are dropped", name)
+            self.force_stop()
 
     # run --------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -225,11 +301,12 @@ class Daemon:
         try:
             for name, sink in self._sinks.items():
                 self._add_sink(name, sink, cfg)
+            self._warn_disconnected(list(self._sinks))
             if cfg.health.get("enabled", True):
                 self.health = HealthServer(self.status, cfg.health["host"], int(cfg.health["port"]),
                                            cfg.health.get("token"))
                 self.health.start()
-            call_hook_isolated(self.pm.hook.gesturekit_configure, self._guards, config=cfg.raw,
+            call_hook_isolated(self.pm.hook.gesturekit_configure, self._guards, config=redact_secrets(cfg.raw),
                                plugin_config=cfg.plugins)
             call_hook_isolated(self.pm.hook.gesturekit_startup, self._guards)
             thread = threading.Thread(target=self._pipeline_main, name="gesturekit-pipeline", daemon=True)
@@ -251,10 +328,32 @@ class Daemon:
         section = cfg.sinks[name]
         try:
             self.bus.add_sink(name, sink, queue_size=section.get("queue_size"), durable=section.get("durable"))
-        except GestureKitError:
-            raise
-        except OSError as e:
-            raise GestureKitError(f"sink {name!r} could not start: {e.strerror or e}") from None
+        except Exception as e:  # a third-party sink may raise anything: one line, never a traceback
+            raise _start_error(name, e) from None
+
+    def _replace_sink(self, name: str, sink: Any, cfg: DaemonConfig) -> None:
+        section = cfg.sinks[name]
+        try:
+            self.bus.replace_sink(name, sink, timeout=float(cfg.bus.get("drain_timeout", 5)),
+                                  queue_size=section.get("queue_size"), durable=section.get("durable"))
+        except Exception as e:
+            raise _start_error(name, e) from None
+
+    def _warn_disconnected(self, names: list[str], grace: float = 1.0) -> None:
+        """Log a warning for each sink that reports ``connected`` false (after ``grace`` s for
+        connections in progress)."""
+        deadline = time.monotonic() + grace
+        while True:
+            down = [n for n in names if n in self.bus.sink_names and sink_connected(self.bus.sink(n)) is False]
+            if not down or time.monotonic() >= deadline or self._stop.is_set():
+                break
+            time.sleep(0.05)
+        for n in down:
+            sink = self.bus.sink(n)
+            durable = bool(self.bus.stats().get(n, {}).get("durable"))
+            log.warning("sink %r is not connected%s; %s until it connects", n,
+                        f" ({sink.last_error})" if getattr(sink, "last_error", "") else "",
+                        "its events are queued" if durable else "its events may be lost")
 
     def _main_loop(self, thread: threading.Thread) -> None:
         interval = float(self.config.bus.get("stats_interval", 60))
@@ -275,12 +374,15 @@ class Daemon:
 
     def _shutdown(self, thread: threading.Thread | None) -> None:
         self._stop.set()
+        drain = float(self.config.bus.get("drain_timeout", 5))
         if thread is not None:
-            thread.join(5.0)
-            if thread.is_alive():
-                log.warning("the pipeline did not stop within 5 s (a source is stuck); shutting down anyway")
+            deadline = time.monotonic() + min(5.0, max(1.0, drain))
+            while thread.is_alive() and not self._forced and time.monotonic() < deadline:
+                thread.join(0.05)
+            if thread.is_alive() and not self._forced:
+                log.warning("the pipeline did not stop in time (a source is stuck); shutting down anyway")
         if self.bus is not None:
-            self.bus.close(float(self.config.bus.get("drain_timeout", 5)))
+            self.bus.close(drain)
         call_hook_isolated(self.pm.hook.gesturekit_shutdown, self._guards)
         if self.health is not None:
             self.health.close()
@@ -294,33 +396,53 @@ class Daemon:
             new = load_config(old.path)
             if new.plugin_paths != old.plugin_paths:
                 log.warning("plugin_paths changed: that takes a restart; the other changes are applied")
-            changed = [n for n in new.sinks if old.sinks.get(n) != new.sinks[n]]
+            # a sink that failed to (re)start on an earlier reload is tried again
+            changed = [n for n in new.sinks if old.sinks.get(n) != new.sinks[n] or n in self._failed_sinks]
             fresh = self.build_sinks(new, changed)
             parts = None
-            if (new.tracker, new.gestures, new.classifiers) != (old.tracker, old.gestures, old.classifiers):
+            if ((new.tracker, new.gestures, new.classifiers) != (old.tracker, old.gestures, old.classifiers)
+                    or self._uri_is_live(new.source) != self._uri_is_live(old.source)):
                 parts = self.build_parts(new)
         except GestureKitError as e:
             log.error("reload failed, keeping the running config: %s", e)
             return
-        removed = [n for n in old.sinks if n not in new.sinks or n in changed]
+        except Exception as e:  # a third-party factory may raise anything
+            log.error("reload failed, keeping the running config: %s: %s", type(e).__name__, e)
+            return
+        drain = float(new.bus.get("drain_timeout", 5))
+        removed = [n for n in old.sinks if n not in new.sinks]
         for n in removed:
-            self.bus.remove_sink(n, float(new.bus.get("drain_timeout", 5)))
+            self.bus.remove_sink(n, drain)
             self._sinks.pop(n, None)
+            self._failed_sinks.pop(n, None)
+        started, restarted, failed = [], [], []
+        on_bus = set(self.bus.sink_names)
         for n, sink in fresh.items():
             try:
-                self._add_sink(n, sink, new)
+                if n in on_bus:  # same queue, new sink object: nothing queued is lost
+                    self._replace_sink(n, sink, new)
+                    restarted.append(n)
+                else:
+                    self._add_sink(n, sink, new)
+                    started.append(n)
                 self._sinks[n] = sink
+                self._failed_sinks.pop(n, None)
             except GestureKitError as e:
-                log.error("reload: sink %r could not start: %s", n, e)
+                log.error("reload: %s; its events are %s; it is retried at the next SIGHUP", e,
+                          "queued" if n in on_bus else "not delivered")
+                self._failed_sinks[n] = str(e)
+                failed.append(n)
+        self._warn_disconnected(started + restarted)
         self.config = new
         if parts is not None:
-            self._pending_parts = parts
+            with self._parts_lock:
+                self._pending_parts = parts
         if new.source != old.source:
             self._restart_source.set()
         self.reloads += 1
-        kept = [n for n in new.sinks if n not in changed]
-        log.info("config reloaded: kept sinks [%s], (re)started [%s], removed [%s]", ", ".join(kept),
-                 ", ".join(changed), ", ".join(n for n in old.sinks if n not in new.sinks))
+        kept = [n for n in new.sinks if n not in fresh]
+        log.info("config reloaded: kept sinks [%s], restarted [%s], started [%s], removed [%s], failed [%s]",
+                 ", ".join(kept), ", ".join(restarted), ", ".join(started), ", ".join(removed), ", ".join(failed))
 
     # pipeline thread --------------------------------------------------------------------------
     def _emit(self, events: list[GestureEvent]) -> None:
@@ -333,12 +455,49 @@ class Daemon:
         return Pipeline(self.pm, parts.tracker, classifiers=parts.classifiers, engine=parts.engine,
                         source_name=self.source_name)
 
+    def _label_engine(self, pipe: Pipeline) -> None:
+        """Events carry the current config's source label (a reload may change the source)."""
+        if pipe.engine is not None and hasattr(pipe.engine, "source"):
+            pipe.engine.source = self._source_label(self.config)
+
+    def _apply_pending_parts(self) -> None:
+        """Swap in the pipeline of a reload: the old engine ends its gestures, the new one goes on
+        counting ``seq`` where the old stopped, and the old pipeline is closed."""
+        with self._parts_lock:
+            parts, self._pending_parts = self._pending_parts, None
+        if parts is None:
+            return
+        old = self._pipe
+        try:
+            new = self._make_pipe(parts)
+        except Exception as e:
+            log.error("reload: the new pipeline could not be built (%s: %s); keeping the running one",
+                      type(e).__name__, e)
+            return
+        new.source_name = self.source_name
+        if old is not None and old.engine is not None:
+            self._emit(old.engine.finish(self._last_t))
+            seq = getattr(old.engine, "next_seq", None)
+            if seq is not None and new.engine is not None and hasattr(new.engine, "next_seq"):
+                new.engine.next_seq = seq
+        self._label_engine(new)
+        self._pipe = new
+        if old is not None:
+            try:
+                old.close()
+            except Exception:
+                log.exception("the replaced pipeline failed to close")
+
     def _pipeline_main(self) -> None:
         backoff, max_backoff = 0.5, 8.0
-        pipe = self._pipe = self._make_pipe(self._parts)
+        self._pipe = self._make_pipe(self._parts)
         try:
             while not self._stop.is_set():
-                self._restart_source.clear()
+                self._apply_pending_parts()
+                if self._restart_source.is_set():  # a reload changed the source: end its gestures
+                    self._restart_source.clear()
+                    if self._pipe.engine is not None:
+                        self._emit(self._pipe.engine.finish(self._last_t))
                 live = self._uri_is_live(self.config.source)
                 try:
                     source = self._open_source()
@@ -353,13 +512,14 @@ class Daemon:
                     continue
                 live = bool(getattr(source, "live", live))
                 self._source, self.source_name = source, getattr(source, "name", "")
-                pipe.source_name = self.source_name
+                self._pipe.source_name = self.source_name
+                self._label_engine(self._pipe)
                 self.source_state = "running"
                 if self._last_index >= 0:  # a reopened or looping source: time and indices go on
                     self._t_offset, self._index_offset = self._last_t + 0.04, self._last_index + 1
                 reader = self._reader = ThreadedReader(source)
                 try:
-                    outcome, pipe = self._consume(reader, pipe)
+                    outcome = self._consume(reader)
                 except SourceError as e:
                     if not live:
                         raise
@@ -383,27 +543,26 @@ class Daemon:
                 log.exception("the pipeline failed")
             self._fatal = e
         finally:
+            pipe = self._pipe
             try:
                 if pipe is not None and pipe.engine is not None:
                     self._emit(pipe.engine.finish(self._last_t))  # end of gestures still active
             except Exception:
                 log.exception("the temporal engine failed to finish")
-            pipe.close()
+            if pipe is not None:
+                pipe.close()
             self._wake.set()
 
-    def _consume(self, reader: ThreadedReader, pipe: Pipeline) -> tuple[str, Pipeline]:
+    def _consume(self, reader: ThreadedReader) -> str:
+        """Run the reader's items through the current pipeline (``self._pipe``, which a reload
+        may replace between two frames); returns ``"stop"``, ``"restart"`` or ``"end"``."""
         for item in reader:
             if self._stop.is_set():
-                return "stop", pipe
-            if self._pending_parts is not None:
-                parts, self._pending_parts = self._pending_parts, None
-                if pipe.engine is not None:
-                    self._emit(pipe.engine.finish(self._last_t))
-                pipe.close()
-                pipe = self._pipe = self._make_pipe(parts)
-                pipe.source_name = self.source_name
+                return "stop"
+            self._apply_pending_parts()
             if self._restart_source.is_set():
-                return "restart", pipe
+                return "restart"
+            pipe = self._pipe
             if self._t_offset or self._index_offset:  # looping: keep time and indices increasing
                 fr = item.frame
                 if fr is not None:
@@ -421,4 +580,4 @@ class Daemon:
             self.frames += 1
             self._emit(result.events)
             self.bus.publish_frame(frame)
-        return "end", pipe
+        return "end"

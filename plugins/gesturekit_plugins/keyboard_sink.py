@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gesturekit import ConfigError, GestureEvent, PluginError, hookimpl
+from gesturekit.net import check_options
 
 log = logging.getLogger("gesturekit.sinks.keyboard")
 
@@ -140,6 +141,7 @@ class KeyboardSink:
     """Types the bound key, combo or text for matching events; everything else is ignored."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
+        check_options(config, ("bindings",), "the keyboard sink")
         self.bindings = parse_bindings(config.get("bindings"))
         self._kb: Any = None
         self._controller: Any = None

@@ -19,7 +19,7 @@ Config::
     password: ...
     keepalive: 30
     clean_session: true                # false keeps the session on the broker (needs a fixed client_id)
-    reconnect_min: 0.5                 # backoff, seconds
+    reconnect_min: 0.5                 # backoff, seconds (fractions work); reconnect_min <= reconnect_max
     reconnect_max: 30
     buffer: 100000                     # messages held while the broker is away (0 = no limit)
     drain_timeout: 5                   # seconds to wait for acknowledgements on shutdown
@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gesturekit import ConfigError, GestureEvent, PluginError, hookimpl
+from gesturekit.net import check_bool, check_number, check_options, check_port, check_template
 
 log = logging.getLogger("gesturekit.sinks.mqtt")
 
@@ -61,30 +62,32 @@ class MqttSink:
     """Publishes events to an MQTT broker; durable with QoS >= 1."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
+        check_options(config, ("host", "port", "topic", "qos", "retain", "client_id", "username", "password",
+                               "keepalive", "clean_session", "reconnect_min", "reconnect_max", "buffer",
+                               "drain_timeout"), "the mqtt sink")
         self.host = str(config.get("host", "127.0.0.1"))
-        self.port = config.get("port", 1883)
-        if not isinstance(self.port, int) or not 1 <= self.port <= 65535:
-            raise ConfigError("must be a port number 1..65535", field="port")
-        self.topic = str(config.get("topic", "gesturekit/{source}/{gesture}"))
-        try:
-            self.topic.format(source="s", gesture="g", phase="p")
-        except (KeyError, IndexError, ValueError) as e:
-            raise ConfigError(f"unknown placeholder {e}; use {{source}}, {{gesture}} or {{phase}}", field="topic") \
-                from None
+        self.port = check_port(config, 1883)
+        self.topic = check_template(config.get("topic", "gesturekit/{source}/{gesture}"),
+                                    ("source", "gesture", "phase"), "topic", "an MQTT topic")
         if "+" in self.topic or "#" in self.topic:
             raise ConfigError("a topic to publish to cannot contain the wildcards + or #", field="topic")
         self.qos = config.get("qos", 1)
-        if self.qos not in (0, 1, 2):
+        if isinstance(self.qos, bool) or self.qos not in (0, 1, 2):
             raise ConfigError("must be 0, 1 or 2", field="qos")
-        self.retain = bool(config.get("retain", False))
+        self.retain = check_bool(config, "retain", False)
         self.client_id = str(config.get("client_id") or f"gesturekit-{uuid.uuid4().hex[:8]}")
-        self.keepalive = int(config.get("keepalive", 30))
-        self.reconnect_min = float(config.get("reconnect_min", 0.5))
-        self.reconnect_max = float(config.get("reconnect_max", 30))
-        self.buffer = int(config.get("buffer", 100_000))
-        self.drain_timeout = float(config.get("drain_timeout", 5))
+        self.keepalive = check_number(config, "keepalive", 30, integer=True, minimum=1, maximum=65535,
+                                      unit="whole seconds between pings")
+        self.reconnect_min = check_number(config, "reconnect_min", 0.5, minimum=0.01, unit="seconds")
+        self.reconnect_max = check_number(config, "reconnect_max", 30, minimum=0.01, unit="seconds")
+        if self.reconnect_min > self.reconnect_max:
+            raise ConfigError(f"reconnect_min ({self.reconnect_min:g} s) is larger than reconnect_max "
+                              f"({self.reconnect_max:g} s)", field="reconnect_min")
+        self.buffer = check_number(config, "buffer", 100_000, integer=True, minimum=0,
+                                   unit="messages held while the broker is away, 0 = no limit")
+        self.drain_timeout = check_number(config, "drain_timeout", 5, minimum=0, unit="seconds")
         self.username, self.password = config.get("username"), config.get("password")
-        self.clean_session = bool(config.get("clean_session", True))
+        self.clean_session = check_bool(config, "clean_session", True)
         self.durable = self.qos > 0
         self._mqtt = _import_paho()
         self._client: Any = None
@@ -105,14 +108,17 @@ class MqttSink:
             c.username_pw_set(str(self.username), None if self.password is None else str(self.password))
         c.max_inflight_messages_set(100)
         c.max_queued_messages_set(self.buffer)
-        c.reconnect_delay_set(min_delay=max(1, int(self.reconnect_min)), max_delay=max(1, int(self.reconnect_max)))
+        # paho's backoff arithmetic works with fractional seconds (it sleeps in steps of <= 1 s)
+        c.reconnect_delay_set(min_delay=self.reconnect_min, max_delay=self.reconnect_max)  # type: ignore[arg-type]
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_publish = self._on_publish
         c.connect_async(self.host, self.port, keepalive=self.keepalive)
         c.loop_start()
         self._client = c
-        self._connected.wait(2.0)  # a short grace period so the first events go out directly
+        if not self._connected.wait(2.0):  # a short grace period so the first events go out directly
+            log.warning("mqtt broker %s:%d not reachable yet; retrying with backoff (%g..%g s) and buffering "
+                        "events meanwhile", self.host, self.port, self.reconnect_min, self.reconnect_max)
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if getattr(reason, "is_failure", False):
@@ -159,8 +165,14 @@ class MqttSink:
                     self._pending.add(info.mid)
         self.published += 1
 
+    @property
+    def connected(self) -> bool:
+        """True while the client holds an accepted connection to the broker."""
+        return self._connected.is_set()
+
     def status(self) -> dict[str, Any]:
-        return {"connected": self._connected.is_set(), "unacknowledged": len(self._pending)}
+        """``{"connected", "unacknowledged"}``."""
+        return {"connected": self.connected, "unacknowledged": len(self._pending)}
 
     def close(self) -> None:
         """Wait up to ``drain_timeout`` s for the broker to acknowledge what was sent, then disconnect."""

@@ -27,11 +27,11 @@ Config::
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Mapping
 from typing import Any
 
 from gesturekit import ConfigError, GestureEvent, PluginError, hookimpl
+from gesturekit.net import UdpSender, check_bool, check_options, check_port, check_template
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.\-]")
 
@@ -47,11 +47,7 @@ def _import_osc() -> Any:
 def _check_address(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.startswith("/"):
         raise ConfigError("an OSC address must be a string starting with '/'", field=field)
-    try:
-        value.format(gesture="g", phase="p", source="s")
-    except (KeyError, IndexError, ValueError) as e:
-        raise ConfigError(f"unknown placeholder {e}; use {{gesture}}, {{phase}} or {{source}}", field=field) from None
-    return value
+    return check_template(value, ("gesture", "phase", "source"), field, "an OSC address")
 
 
 def _part(s: str) -> str:
@@ -63,26 +59,22 @@ class OscSink:
     """Sends typed OSC messages over UDP to one host and port."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
+        check_options(config, ("host", "port", "address", "addresses", "values", "active"), "the osc sink")
         self.host = str(config.get("host", "127.0.0.1"))
-        port = config.get("port")
-        if not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ConfigError("the osc sink needs the receiver's UDP port (1..65535)", field="port")
-        self.port = port
+        self.port = check_port(config, what="the osc sink (the receiver's UDP port)")
         self.address = _check_address(config.get("address", "/gesturekit/{gesture}"), "address")
         addresses = config.get("addresses") or {}
         if not isinstance(addresses, Mapping):
             raise ConfigError("must map gesture names to OSC addresses", field="addresses")
         self.addresses = {str(k): _check_address(v, f"addresses.{k}") for k, v in addresses.items()}
-        self.values = bool(config.get("values", True))
-        self.active = bool(config.get("active", True))
+        self.values = check_bool(config, "values", True)
+        self.active = check_bool(config, "active", True)
         self._builder = _import_osc()
-        self._sock: socket.socket | None = None
+        self._udp = UdpSender(self.host, self.port)
 
     def open(self) -> None:
-        infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)
-        family, _, _, _, addr = infos[0]
-        self._sock = socket.socket(family, socket.SOCK_DGRAM)
-        self._target = addr
+        """Resolve the receiver's address and open the UDP socket."""
+        self._udp.open()
 
     def messages(self, event: GestureEvent) -> list[bytes]:
         """The OSC datagrams for ``event`` (see the module docstring for the mapping)."""
@@ -110,16 +102,12 @@ class OscSink:
         return out
 
     def send(self, event: GestureEvent) -> None:
-        if self._sock is None:
-            self.open()
-        assert self._sock is not None
-        for dgram in self.messages(event):
-            self._sock.sendto(dgram, self._target)
+        """Send the event's OSC datagrams."""
+        self._udp.send(self.messages(event))
 
     def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
+        """Close the UDP socket."""
+        self._udp.close()
 
 
 @hookimpl

@@ -6,16 +6,15 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from gesturekit import ConfigError, GestureEvent, hookimpl
+from gesturekit import GestureEvent, hookimpl
+from gesturekit.net import check_options
 
 
 class StdoutSink:
     """Writes each event as one line of canonical JSON to standard output (flushed)."""
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        unknown = sorted(set(config or {}) - {"type"})
-        if unknown:
-            raise ConfigError(f"unknown option(s) {', '.join(unknown)}; the stdout sink takes none", field=unknown[0])
+        check_options(config or {}, (), "the stdout sink")
         self.stream = sys.stdout
 
     def send(self, event: GestureEvent) -> None:

@@ -12,46 +12,77 @@ Config::
     host: 127.0.0.1        # anything but a loopback address requires a token
     port: 8765             # 0 = any free port
     token: s3cret          # optional; clients send ?token=... or "Authorization: Bearer ..."
+    origins: [https://dash.example.org]   # browser origins accepted besides the local ones
     frames: true           # allow clients to ask for frames
     max_buffer: 4194304    # bytes queued for one client before it is disconnected as too slow
+    max_pending: 10000     # messages waiting for the server thread before the oldest are dropped
     ping_interval: 20      # seconds; vanished clients are dropped after ping_timeout
     ping_timeout: 20
+
+Origin check: a client without an ``Origin`` header (scripts, native apps) and browser pages
+from ``localhost``, ``127.0.0.1``, ``[::1]`` or a local file (``Origin: null``) are accepted;
+any other browser origin gets HTTP 403 unless it is listed in ``origins`` (``"*"`` = any), so a
+web page you happen to visit cannot read your gesture stream.
+
+Each batch of events is encoded once (unmasked, uncompressed WebSocket frames are the same
+bytes for every client) and written to each client with one write.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
+import collections
 import http
-import ipaddress
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from gesturekit import ConfigError, Frame, GestureEvent, InputError, PluginError, hookimpl
+from gesturekit.net import (
+    check_bool,
+    check_number,
+    check_options,
+    check_port,
+    is_loopback,
+    request_token,
+    require_token_off_loopback,
+    token_matches,
+)
 
 log = logging.getLogger("gesturekit.sinks.websocket")
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+_LOCAL_ORIGIN_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def _import_websockets() -> Any:
     try:
         import websockets.asyncio.server as wss
+        import websockets.frames as frames
+        from websockets.protocol import State
     except ImportError:
         raise PluginError("the websocket sink needs the websockets package: pip install 'gesturekit[websocket]'",
                           plugin="websocket_sink") from None
-    return wss
+    return wss, frames, State
+
+
+def _norm_origin(origin: str) -> str:
+    return origin.strip().rstrip("/").lower()
+
+
+def origin_allowed(origin: str | None, allowed: Any = ()) -> bool:
+    """The sink's Origin rule: no header, ``null`` (a local file), a page on localhost /
+    127.0.0.1 / [::1], or an origin listed in ``allowed`` (``"*"`` = any)."""
+    if origin is None:
+        return True
+    o = _norm_origin(origin)
+    if o == "null" or "*" in allowed or o in allowed:
+        return True
+    host = urlsplit(o).hostname or ""
+    return host in _LOCAL_ORIGIN_HOSTS or (host.startswith("127.") and is_loopback(host))
 
 
 class _Client:
@@ -65,25 +96,31 @@ class WebSocketSink:
     """A WebSocket server in its own thread and event loop; any number of clients."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
+        check_options(config, ("host", "port", "token", "origins", "frames", "max_buffer", "max_pending",
+                               "ping_interval", "ping_timeout"), "the websocket sink")
         self.host = str(config.get("host", "127.0.0.1"))
-        port = config.get("port", 8765)
-        if not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ConfigError("must be a port number 0..65535", field="port")
-        self.port = port
+        self.port = check_port(config, 8765, allow_zero=True)
         token = config.get("token")
         if token is not None and (not isinstance(token, str) or not token):
             raise ConfigError("must be a non-empty string", field="token")
         self.token: str | None = token
-        if not _is_loopback(self.host) and not self.token:
-            raise ConfigError(f"listening on {self.host} makes the stream reachable from the network; "
-                              "set a token (or use host: 127.0.0.1)", field="token")
-        self.allow_frames = bool(config.get("frames", True))
-        self.max_buffer = int(config.get("max_buffer", 4 * 1024 * 1024))
-        self.ping_interval = float(config.get("ping_interval", 20))
-        self.ping_timeout = float(config.get("ping_timeout", 20))
-        self._wss = _import_websockets()
+        require_token_off_loopback(self.host, self.token, "listening")
+        origins = config.get("origins", [])
+        if isinstance(origins, str):
+            origins = [origins]
+        if not isinstance(origins, list) or not all(isinstance(o, str) and o for o in origins):
+            raise ConfigError("must be a list of origins such as https://example.org (or \"*\" for any)",
+                              field="origins")
+        self.origins = frozenset(_norm_origin(o) for o in origins)
+        self.allow_frames = check_bool(config, "frames", True)
+        self.max_buffer = check_number(config, "max_buffer", 4 * 1024 * 1024, integer=True, minimum=1024,
+                                       unit="bytes")
+        self.max_pending = check_number(config, "max_pending", 10_000, integer=True, minimum=1, unit="messages")
+        self.ping_interval = check_number(config, "ping_interval", 20, minimum=0, unit="seconds, 0 = off")
+        self.ping_timeout = check_number(config, "ping_timeout", 20, minimum=0, unit="seconds, 0 = off")
+        self._wss, self._frames, self._open_state = _import_websockets()
         self._clients: dict[Any, _Client] = {}
-        self._out: list[tuple[str, bool]] = []
+        self._out: collections.deque[tuple[bytes, bool]] = collections.deque()
         self._out_lock = threading.Lock()
         self._drain_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -91,9 +128,12 @@ class WebSocketSink:
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        self._last_drop_log = 0.0
         self.refused = 0
+        self.refused_origin = 0
         self.slow_disconnects = 0
         self.connections = 0
+        self.dropped = 0
 
     # server thread --------------------------------------------------------------------------
     def open(self) -> None:
@@ -119,9 +159,10 @@ class WebSocketSink:
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
+        # no permessage-deflate: every client then gets the very same frame bytes (encoded once)
         async with self._wss.serve(self._handler, self.host, self.port, process_request=self._authorize,
                                    ping_interval=self.ping_interval or None, ping_timeout=self.ping_timeout or None,
-                                   max_size=65536, logger=log) as server:
+                                   max_size=65536, compression=None, logger=log) as server:
             self.port = server.sockets[0].getsockname()[1]
             log.info("websocket sink listening on ws://%s:%d", self.host, self.port)
             self._ready.set()
@@ -133,18 +174,17 @@ class WebSocketSink:
                 log.warning("websocket clients did not close in time")
 
     def _authorize(self, connection: Any, request: Any) -> Any:
-        if self.token is None:
-            return None
-        query = parse_qs(urlsplit(request.path).query)
-        given = (query.get("token") or [""])[0]
-        auth = request.headers.get("Authorization", "")
-        if auth.lower().startswith("bearer "):
-            given = auth[7:].strip()
-        if hmac.compare_digest(given.encode(), self.token.encode()):
-            return None
-        self.refused += 1
-        log.warning("websocket client %s refused: wrong or missing token", connection.remote_address)
-        return connection.respond(http.HTTPStatus.UNAUTHORIZED, "wrong or missing token\n")
+        if self.token is not None and not token_matches(request_token(request.path, request.headers), self.token):
+            self.refused += 1
+            log.warning("websocket client %s refused: wrong or missing token", connection.remote_address)
+            return connection.respond(http.HTTPStatus.UNAUTHORIZED, "wrong or missing token\n")
+        origin = request.headers.get("Origin")
+        if not origin_allowed(origin, self.origins):
+            self.refused_origin += 1
+            log.warning("websocket client %s refused: origin %r is not allowed (add it to origins:)",
+                        connection.remote_address, origin)
+            return connection.respond(http.HTTPStatus.FORBIDDEN, "origin not allowed\n")
+        return None
 
     async def _handler(self, conn: Any) -> None:
         query = parse_qs(urlsplit(conn.request.path).query)
@@ -166,57 +206,80 @@ class WebSocketSink:
             self._clients.pop(conn, None)
             log.info("websocket client %s gone (%d left)", conn.remote_address, len(self._clients))
 
-    def _broadcast(self, msg: str, frames: bool) -> None:
-        targets = []
+    def _encode(self, msg: str) -> bytes:
+        """One complete, unmasked text frame: the same bytes for every client."""
+        f = self._frames
+        return f.Frame(f.Opcode.TEXT, msg.encode()).serialize(mask=False, extensions=[])
+
+    def _write(self, items: list[tuple[bytes, bool]]) -> None:
+        """Write a batch of encoded frames to every client: events to all, frames to those that asked."""
+        events_blob = b"".join(data for data, is_frame in items if not is_frame)
+        all_blob = events_blob if len(events_blob) == sum(len(d) for d, _ in items) else \
+            b"".join(data for data, _ in items)
         for c in list(self._clients.values()):
-            if frames and not c.frames:
+            blob = all_blob if c.frames else events_blob
+            if not blob:
                 continue
-            tr = c.conn.transport
-            if tr is None or tr.is_closing():
+            conn = c.conn
+            tr = conn.transport
+            if tr is None or tr.is_closing() or conn.protocol.state is not self._open_state.OPEN:
                 continue
             if tr.get_write_buffer_size() > self.max_buffer:
                 self.slow_disconnects += 1
                 log.warning("websocket client %s is too slow (%d bytes waiting); disconnecting it",
-                            c.conn.remote_address, tr.get_write_buffer_size())
+                            conn.remote_address, tr.get_write_buffer_size())
                 tr.abort()
-                self._clients.pop(c.conn, None)
+                self._clients.pop(conn, None)
                 continue
-            targets.append(c.conn)
-        if targets:
-            self._wss.broadcast(targets, msg)
+            tr.write(blob)
 
     # bus side -------------------------------------------------------------------------------
-    def send(self, event: GestureEvent) -> None:
+    def _enqueue(self, data: bytes, is_frame: bool) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             raise RuntimeError("websocket server is not running")
-        msg = event.to_json()
         with self._out_lock:  # one loop wake-up per burst of events, not one per event
-            self._out.append((msg, False))
+            if len(self._out) >= self.max_pending:  # the server thread is behind: drop the oldest
+                self._out.popleft()
+                self.dropped += 1
+                now = time.monotonic()
+                if now - self._last_drop_log >= 5.0:
+                    self._last_drop_log = now
+                    log.warning("websocket server thread is behind: %d messages dropped so far (max_pending %d)",
+                                self.dropped, self.max_pending)
+            self._out.append((data, is_frame))
             if self._drain_scheduled:
                 return
             self._drain_scheduled = True
         loop.call_soon_threadsafe(self._drain)
 
+    def send(self, event: GestureEvent) -> None:
+        """Queue the event for every client (encoded here, in the bus worker's thread)."""
+        self._enqueue(self._encode(event.to_json()), False)
+
     def _drain(self) -> None:
         with self._out_lock:
-            batch, self._out = self._out, []
+            batch = list(self._out)
+            self._out.clear()
             self._drain_scheduled = False
-        for msg, frames in batch:
-            self._broadcast(msg, frames)
+        if batch:
+            self._write(batch)
 
     def send_frame(self, frame: Frame) -> None:
+        """Queue a frame message for the clients that asked for frames."""
         if not self.allow_frames or not any(c.frames for c in list(self._clients.values())):
             return
         d = frame.to_dict(3)
         d["type"] = "frame"
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._broadcast, json.dumps(d, separators=(",", ":")), True)
+        self._enqueue(self._encode(json.dumps(d, separators=(",", ":"))), True)
 
     def status(self) -> dict[str, Any]:
-        return {"clients": len(self._clients), "connections": self.connections, "refused": self.refused,
-                "slow_disconnects": self.slow_disconnects, "address": f"ws://{self.host}:{self.port}"}
+        """Clients, connections so far, refusals (token / origin), slow disconnects, drops, address."""
+        clients = list(self._clients.values())
+        return {"clients": len(clients), "frame_clients": sum(1 for c in clients if c.frames),
+                "connections": self.connections, "refused": self.refused, "refused_origin": self.refused_origin,
+                "slow_disconnects": self.slow_disconnects, "dropped": self.dropped,
+                "address": f"ws://{self.host}:{self.port}"}
 
     @property
     def client_count(self) -> int:
