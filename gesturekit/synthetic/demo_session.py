@@ -41,7 +41,7 @@ def build_timeline(fps: float = FPS) -> Timeline:
     hand closes its open palm into a fist. Then four swipes, a zoom in and a zoom out with two
     hands."""
     tl = Timeline(fps)
-    hid = 0
+    hid = 1  # track ids start at 1, as the tracker numbers them
     for i, name in enumerate(STATIC_ORDER):
         if name == "fist":  # shown by the open-palm hand closing: a direct pose transition
             tl.transition("fist", duration=0.4, hold=1.2, track_id=hid)
