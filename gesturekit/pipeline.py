@@ -70,7 +70,6 @@ class Pipeline:
         self.source_name = source_name
         self._tracker: Tracker | None = None
         self._guards: dict[str, Guarded] = {}
-        self._last_t = 0.0
 
     @property
     def tracker(self) -> Tracker:
@@ -99,7 +98,6 @@ class Pipeline:
         """Classify a Frame, update the engine, notify observers."""
         detections = self.classify(frame)
         events = self.engine.update(frame, detections) if self.engine is not None else []
-        self._last_t = frame.t
         call_hook_isolated(self.pm.hook.gesturekit_frame, self._guards, frame=frame, detections=detections)
         return PipelineResult(frame, detections, events)
 
