@@ -105,7 +105,10 @@ class _LiveCapture:
                     break
                 if not self.reconnect:
                     raise SourceError(f"{self.name} stopped delivering frames")
-                log.warning("%s lost; reconnecting in %.1f s", self.name, backoff)
+                if self._cap is not None:
+                    log.warning("%s lost; reconnecting in %.1f s", self.name, backoff)
+                else:
+                    log.warning("%s still unavailable; retrying in %.1f s", self.name, backoff)
                 if self._cap is not None:
                     self._cap.release()
                     self._cap = None
