@@ -9,8 +9,9 @@ with incidence matrices. Per-track hysteresis state is kept per atom.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,21 @@ class Evaluation:
     pairs: list[PairFeatures]
     pair_ok: list[dict[int, bool]]
     motions: dict[tuple[int, int], Movement]  # (hand, window in ms) -> the hand's movement
+
+
+def _pair_atoms(poses: Sequence[Any], attr: str, index: Mapping[str, int], label: str,
+                unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], list[str]]:
+    """Index arrays, thresholds, owning pose and description of every ``attr`` condition
+    (``distances`` or ``angles``) of ``poses``."""
+    a, b, thr, pose, desc = [], [], [], [], []
+    for pi, p in enumerate(poses):
+        for c in getattr(p, attr):
+            a.append(index[c.a])
+            b.append(index[c.b])
+            thr.append(c.threshold)
+            pose.append(pi)
+            desc.append(f"{label} {c.a}-{c.b} {c.threshold.describe()} {unit}")
+    return np.array(a, dtype=np.int64), np.array(b, dtype=np.int64), _threshold_arrays(thr), pose, desc
 
 
 def _threshold_arrays(ths: Sequence[Threshold]) -> np.ndarray:
@@ -114,28 +130,10 @@ class CompiledLibrary:
         self.dir_src = np.array(dsrc, dtype=np.int64)
         self.dir_mask = np.array(dmask, dtype=bool).reshape(-1, 6)
         self.dir_cos = np.array(dcos).reshape(-1, 2).T  # (2, Ad) enter, exit
-        # distance atoms
-        da, db, dth, dpose2, ddesc2 = [], [], [], [], []
-        for pi, p in enumerate(poses):
-            for c in p.distances:
-                da.append(_KI[c.a])
-                db.append(_KI[c.b])
-                dth.append(c.threshold)
-                dpose2.append(pi)
-                ddesc2.append(f"distance {c.a}-{c.b} {c.threshold.describe()} palm")
-        self.dist_a, self.dist_b = np.array(da, dtype=np.int64), np.array(db, dtype=np.int64)
-        self.dist_thr = _threshold_arrays(dth)
-        # angle atoms
-        aa, ab, ath, apose, adesc = [], [], [], [], []
-        for pi, p in enumerate(poses):
-            for c in p.angles:
-                aa.append(_FI[c.a])
-                ab.append(_FI[c.b])
-                ath.append(c.threshold)
-                apose.append(pi)
-                adesc.append(f"angle {c.a}-{c.b} {c.threshold.describe()} deg")
-        self.ang_a, self.ang_b = np.array(aa, dtype=np.int64), np.array(ab, dtype=np.int64)
-        self.ang_thr = _threshold_arrays(ath)
+        # distance and angle atoms: a pair of named points and a threshold each
+        self.dist_a, self.dist_b, self.dist_thr, dpose2, ddesc2 = _pair_atoms(poses, "distances", _KI, "distance",
+                                                                              "palm")
+        self.ang_a, self.ang_b, self.ang_thr, apose, adesc = _pair_atoms(poses, "angles", _FI, "angle", "deg")
         atom_pose = np.array(dpose + dpose2 + apose, dtype=np.int64)
         self.atom_desc = ddesc + ddesc2 + adesc
         self.atom_pose = atom_pose
