@@ -6,7 +6,6 @@ the CLI and the daemon wrap sources, recorders and sinks around it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,7 +19,6 @@ from .values import Detection, Frame, GestureEvent
 
 __all__ = ["Pipeline", "PipelineResult", "Classifier", "TemporalEngineLike"]
 
-log = logging.getLogger("gesturekit.pipeline")
 
 
 class Classifier(Protocol):
@@ -106,10 +104,7 @@ class Pipeline:
         ``reset()`` method) and the temporal engine's tracks. Used between unrelated images."""
         if self._tracker is not None:
             self._tracker.reset()
-        for name, obj in self._classifier_objects.items():
-            reset = getattr(obj, "reset", None)
-            if callable(reset):
-                Guarded(name, reset)()
+        self._call_classifiers("reset")
         if self.engine is not None:
             self.engine.reset()
 
@@ -168,13 +163,15 @@ class Pipeline:
         if self._tracker is not None:
             self._tracker.close()
             self._tracker = None
-        for c in self.classifiers.values():
-            close = getattr(getattr(c.func, "__self__", None), "close", None)
-            if callable(close):
-                try:
-                    close()
-                except Exception:  # a plugin's close must not mask the real outcome
-                    log.exception("classifier %r failed to close", c.name)
+        self._call_classifiers("close")
+
+    def _call_classifiers(self, method: str) -> None:
+        """Call an optional method (``reset``, ``close``) of every classifier, each isolated: a
+        plugin's failure is logged with its name and never masks the real outcome."""
+        for name, obj in self._classifier_objects.items():
+            func = getattr(obj, method, None)
+            if callable(func):
+                Guarded(name, func)()
 
     def __enter__(self) -> Pipeline:
         return self
