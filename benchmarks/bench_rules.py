@@ -74,7 +74,7 @@ def main() -> None:
     clips = args.clip or [str(DEFAULT_DATA / "tracking" / "asl_hand.25fps.mp4"), str(DEFAULT_DATA / "dynamic" /
                                                                                       "zoom.mp4")]
 
-    from gesturekit.rules import RulesClassifier, load_library
+    from gesturekit.classifiers.rules import RulesClassifier, load_library
     from gesturekit.tracking import Tracker, TrackerOptions
 
     library = load_library()

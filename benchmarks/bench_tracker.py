@@ -53,9 +53,9 @@ def raw_loop(clip: str, model: str) -> float:
 
 def gesturekit_loop(clip: str, model: str, classify: bool) -> float:
     """Seconds per frame of gesturekit's source -> tracker (-> classifiers) loop."""
-    from gesturekit.assemble import build_classifiers
-    from gesturekit.pipeline import Pipeline
-    from gesturekit.plugins import get_plugin_manager
+    from gesturekit.chain.builder import build_classifiers
+    from gesturekit.chain.pipeline import Pipeline
+    from gesturekit.chain.plugin_manager import get_plugin_manager
     from gesturekit.sources import ThreadedReader, open_source
     from gesturekit.tracking import TrackerOptions
 

@@ -71,9 +71,9 @@ def browser_figure(out: Path) -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from gesturekit.assemble import build_classifiers, build_engine
-    from gesturekit.pipeline import Pipeline
-    from gesturekit.plugins import collect_factories, get_plugin_manager
+    from gesturekit.chain.builder import build_classifiers, build_engine
+    from gesturekit.chain.pipeline import Pipeline
+    from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
     from gesturekit.sources import open_source
 
     pm = get_plugin_manager()

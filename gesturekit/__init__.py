@@ -3,7 +3,7 @@
 The public API. Plugin authors need only ``from gesturekit import hookimpl`` and the values.
 """
 
-from ._exceptions import (
+from gesturekit._exceptions import (
     ConfigError,
     DeviceUnavailableError,
     GestureKitError,
@@ -12,8 +12,8 @@ from ._exceptions import (
     PluginError,
     SourceError,
 )
-from .hookspecs import hookimpl, hookspec
-from .values import FINGERS, KEYPOINT_NAMES, Detection, Frame, GestureEvent, Hand, HandLandmark
+from gesturekit.hookspecs import hookimpl, hookspec
+from gesturekit.values import FINGERS, KEYPOINT_NAMES, Detection, Frame, GestureEvent, Hand, HandLandmark
 
 __version__ = "0.1.0"
 
@@ -49,11 +49,11 @@ del _obj
 
 def __getattr__(name: str):  # noqa: ANN202 - lazy imports keep `import gesturekit` light
     if name in ("Tracker", "TrackerOptions"):
-        from . import tracking
+        from gesturekit import tracking
 
         return getattr(tracking, name)
     if name in ("get_plugin_manager",):
-        from . import plugins
+        from gesturekit import plugins
 
         return plugins.get_plugin_manager
     raise AttributeError(f"module 'gesturekit' has no attribute {name!r}")

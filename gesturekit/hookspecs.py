@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .values import Detection, Frame, GestureEvent
+    from gesturekit.values import Detection, Frame, GestureEvent
 
 __all__ = ["hookspec", "hookimpl", "PROJECT_NAME"]
 

@@ -12,7 +12,7 @@ import pytest
 from shared_data import REPO
 
 from gesturekit import Frame, GestureEvent, Hand
-from gesturekit.plugins import collect_factories, get_plugin_manager
+from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
 
 PAGE = REPO / "examples" / "browser" / "index.html"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

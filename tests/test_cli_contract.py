@@ -7,8 +7,8 @@ import json
 import numpy as np
 
 from gesturekit import Frame
-from gesturekit.recording import FrameWriter, ReplaySource
 from gesturekit.sources import open_source
+from gesturekit.sources.recording import FrameWriter, ReplaySource
 from gesturekit.tracking import Tracker, TrackerOptions
 
 

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from synthetic.demo_session import STATIC_ORDER, SWIPES, build_timeline, write_session
 
 from gesturekit.cli.demo import session_path
-from gesturekit.synthetic.demo_session import STATIC_ORDER, SWIPES, build_timeline, write_session
 
 STATIC = set(STATIC_ORDER)
 PULSES = set(SWIPES)

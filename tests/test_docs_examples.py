@@ -24,8 +24,8 @@ import pytest
 from shared_data import REPO, data_file, data_root
 
 import gesturekit
+from gesturekit.chain.plugin_manager import get_plugin_manager
 from gesturekit.cli import build_parser
-from gesturekit.plugins import get_plugin_manager
 from gesturekit.tracking import TrackerOptions
 
 DOCS = REPO / "docs"

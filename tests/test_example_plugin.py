@@ -190,8 +190,8 @@ def test_configure_changes_the_threshold_and_csv_sink_writes_events(tmp_path, re
     import csv
 
     from gesturekit import ConfigError, Frame, GestureEvent
-    from gesturekit.pipeline import Pipeline
-    from gesturekit.plugins import collect_factories, get_plugin_manager
+    from gesturekit.chain.pipeline import Pipeline
+    from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
 
     frames = [Frame.from_dict(json.loads(line)) for line in recording.read_text().splitlines()[1:]]
     angles = []

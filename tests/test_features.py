@@ -16,7 +16,7 @@ from gesturekit.features import (
     finger_states,
     nearest_direction,
 )
-from gesturekit.normalize import angle_between, canonicalize, palm_axes, palm_center, palm_size
+from gesturekit.features.normalize import angle_between, canonicalize, palm_axes, palm_center, palm_size
 
 
 def _random_rotation(rng: np.random.Generator) -> np.ndarray:

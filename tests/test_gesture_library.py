@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from shared_data import data_file
 
-from gesturekit.rules import RulesClassifier, load_library
+from gesturekit.classifiers.rules import RulesClassifier, load_library
 from gesturekit.sources import read_image
 from gesturekit.sources.video import VideoFileSource
 from gesturekit.temporal import TemporalEngine

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from synthetic import STATIC_GESTURE_POSES, Camera, Skeleton, canonical_wrist, make_frame, pose, render_hand
 
-from gesturekit.assemble import build_classifiers
-from gesturekit.plugins import get_plugin_manager
-from gesturekit.rules import RulesClassifier
-from gesturekit.synthetic import STATIC_GESTURE_POSES, Camera, Skeleton, canonical_wrist, make_frame, pose, render_hand
+from gesturekit.chain.builder import build_classifiers
+from gesturekit.chain.plugin_manager import get_plugin_manager
+from gesturekit.classifiers.rules import RulesClassifier
 
 CAMERAS = (Camera(640, 480, 600.0), Camera(1280, 720, 900.0), Camera(480, 640, 520.0))
 _ids = itertools.count(1)  # a fresh track per example: no hysteresis carries over

@@ -16,10 +16,10 @@ from shared_data import REPO, data_file
 
 import gesturekit
 from gesturekit import Detection, Frame, GestureEvent, Hand, PluginError, hookimpl, hookspecs
-from gesturekit.pipeline import Pipeline
-from gesturekit.plugins import collect_factories, get_plugin_manager
-from gesturekit.recording import FrameWriter, ReplaySource
+from gesturekit.chain.pipeline import Pipeline
+from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
 from gesturekit.sources import SourceItem
+from gesturekit.sources.recording import FrameWriter, ReplaySource
 
 HOOK_NAMES = sorted(n for n, f in vars(hookspecs).items()
                     if n.startswith("gesturekit_") and inspect.isfunction(f))
@@ -396,7 +396,7 @@ def test_a_failing_classifier_plugin_does_not_stop_the_pipeline(pm, caplog):
 
     pm.register(Bad(), name="bad-classifier")
     pm.register(Good(), name="good-classifier")
-    caplog.set_level(logging.ERROR, logger="gesturekit.plugins")
+    caplog.set_level(logging.ERROR, logger="gesturekit.chain.plugin_manager")
     try:
         with Pipeline(pm) as pipe:
             for i in range(15):

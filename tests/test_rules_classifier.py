@@ -12,8 +12,8 @@ import pytest
 from rules_helpers import POSES, frame, hand_points, make_hand, pose_points, rotation
 
 from gesturekit import ConfigError, Detection
-from gesturekit.plugins import collect_factories, get_plugin_manager
-from gesturekit.rules import RulesClassifier, load_definitions, load_library
+from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
+from gesturekit.classifiers.rules import RulesClassifier, load_definitions, load_library
 from gesturekit.temporal import TemporalSpec
 
 STATIC_ONE_HAND = {"open_palm", "fist", "thumbs_up", "thumbs_down", "victory", "pointing_up", "i_love_you", "ok",

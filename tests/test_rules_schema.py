@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gesturekit import ConfigError
-from gesturekit.rules import builtin_library_path, load_definition, load_definitions, load_library
+from gesturekit.classifiers.rules import builtin_library_path, load_definition, load_definitions, load_library
 from gesturekit.temporal import TemporalSpec
 
 VALID = """\

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from gesturekit import Frame, Hand
-from gesturekit.recording import FrameWriter, ReplaySource
-from gesturekit.synthetic import (
+from synthetic import (
     BONES,
     POSE_NAMES,
     Camera,
@@ -24,6 +21,9 @@ from gesturekit.synthetic import (
     pose,
     render_hand,
 )
+
+from gesturekit import Frame, Hand
+from gesturekit.sources.recording import FrameWriter, ReplaySource
 
 BONE = np.array(BONES)
 MCP = [5, 9, 13, 17]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gesturekit import Detection, Frame, Hand
-from gesturekit.assemble import build_engine
+from gesturekit.chain.builder import build_engine
 from gesturekit.temporal import TemporalEngine, TemporalSpec
 
 DT = 0.1  # a 10 fps clock keeps the arithmetic readable

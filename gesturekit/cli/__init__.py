@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 
-from .._exceptions import GestureKitError
+from gesturekit._exceptions import GestureKitError
 
 __all__ = ["main", "COMMANDS"]
 
@@ -22,7 +22,7 @@ COMMANDS: tuple[str, ...] = ("detect", "run", "plugins_cmd", "daemon_cmd", "stat
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gesturekit", description="Control software with hand gestures.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    from .. import __version__
+    from gesturekit import __version__
 
     parser.add_argument("--version", action="version", version=f"gesturekit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..tracking import TrackerOptions
+from gesturekit.tracking import TrackerOptions
 
 __all__ = ["add_tracker_options", "tracker_options_from", "add_plugin_options"]
 

@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate the config, then run the daemon (or, with ``--check``, open and close the sinks)."""
-    from ..daemon import Daemon, load_config
+    from gesturekit.daemon import Daemon, load_config
 
     config = load_config(args.config)
     if not args.verbose:  # the daemon reports reconnects and counters at INFO

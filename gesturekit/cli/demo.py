@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._exceptions import SourceError
-from ..assemble import build_classifiers, build_engine
-from ..pipeline import Pipeline
-from ..plugins import collect_factories, get_plugin_manager
-from ..recording import ReplaySource
-from ..values import GestureEvent
-from .common import add_plugin_options, add_tracker_options, tracker_options_from
+from gesturekit._exceptions import SourceError
+from gesturekit.chain.builder import build_classifiers, build_engine
+from gesturekit.chain.pipeline import Pipeline
+from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
+from gesturekit.cli.common import add_plugin_options, add_tracker_options, tracker_options_from
+from gesturekit.sources.recording import ReplaySource
+from gesturekit.values import GestureEvent
 
 __all__ = ["add_parser", "run", "EventLog", "session_path", "camera_available"]
 
@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     sink = collect_factories(pm, "sinks")["stdout"]({}) if args.json else None
     out = sys.stdout
     if live:
-        from ..sources import ThreadedReader, open_source
+        from gesturekit.sources import ThreadedReader, open_source
 
         index = 0 if args.camera is None else args.camera
         if not camera_available(index):
@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
         path = Path(args.session) if args.session else session_path()
         if not path.exists():
             raise SourceError(f"demo session not found: {path} (reinstall gesturekit, or regenerate it with "
-                              "`python -m gesturekit.synthetic.demo_session`)")
+                              "`cd tests && python -m synthetic.demo_session`)")
         source = ReplaySource(str(path), realtime=args.realtime)
         items = source
         opts = tracker_options_from(args, mode="video", live=False)

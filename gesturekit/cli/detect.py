@@ -6,12 +6,12 @@ import argparse
 import json
 import sys
 
-from ..assemble import build_classifiers
-from ..pipeline import Pipeline
-from ..plugins import get_plugin_manager
-from ..sources import read_image
-from ..sources.images import expand_images
-from .common import add_plugin_options, add_tracker_options, tracker_options_from
+from gesturekit.chain.builder import build_classifiers
+from gesturekit.chain.pipeline import Pipeline
+from gesturekit.chain.plugin_manager import get_plugin_manager
+from gesturekit.cli.common import add_plugin_options, add_tracker_options, tracker_options_from
+from gesturekit.sources import read_image
+from gesturekit.sources.images import expand_images
 
 __all__ = ["add_parser", "run"]
 

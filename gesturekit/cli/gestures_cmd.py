@@ -7,9 +7,15 @@ import json
 import sys
 from typing import Any
 
-from .._exceptions import InputError
-from ..rules import RulesClassifier, builtin_library_path, check_library, load_definitions, load_library
-from .common import add_tracker_options, tracker_options_from
+from gesturekit._exceptions import InputError
+from gesturekit.classifiers.rules import (
+    RulesClassifier,
+    builtin_library_path,
+    check_library,
+    load_definitions,
+    load_library,
+)
+from gesturekit.cli.common import add_tracker_options, tracker_options_from
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -72,8 +78,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from ..sources import open_source, read_image
-    from ..tracking import Tracker
+    from gesturekit.sources import open_source, read_image
+    from gesturekit.tracking import Tracker
 
     if bool(args.images) == bool(args.source):
         raise InputError("give either IMAGE files or --source SRC")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..plugins import collect_factories, get_plugin_manager, list_plugins
-from .common import add_plugin_options
+from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager, list_plugins
+from gesturekit.cli.common import add_plugin_options
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

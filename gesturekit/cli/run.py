@@ -6,12 +6,12 @@ import argparse
 import contextlib
 import sys
 
-from ..assemble import build_classifiers, build_engine
-from ..pipeline import Pipeline
-from ..plugins import get_plugin_manager
-from ..recording import FrameWriter
-from ..sources import ThreadedReader, open_source
-from .common import add_plugin_options, add_tracker_options, tracker_options_from
+from gesturekit.chain.builder import build_classifiers, build_engine
+from gesturekit.chain.pipeline import Pipeline
+from gesturekit.chain.plugin_manager import get_plugin_manager
+from gesturekit.cli.common import add_plugin_options, add_tracker_options, tracker_options_from
+from gesturekit.sources import ThreadedReader, open_source
+from gesturekit.sources.recording import FrameWriter
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

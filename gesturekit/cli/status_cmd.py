@@ -7,7 +7,7 @@ import json
 import urllib.error
 import urllib.request
 
-from .._exceptions import GestureKitError
+from gesturekit._exceptions import GestureKitError
 
 DEFAULT_URL = "http://127.0.0.1:8766/status"
 
@@ -39,11 +39,11 @@ def fetch_status(url: str, token: str | None = None, timeout: float = 3.0) -> di
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bus import stats_table
+    from gesturekit.bus import stats_table
 
     url, token = args.url or DEFAULT_URL, args.token
     if args.config:
-        from ..daemon import load_config
+        from gesturekit.daemon import load_config
 
         cfg = load_config(args.config)
         if not cfg.health.get("enabled", True):

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from .._exceptions import ConfigError
-from ..net import is_loopback, needs_token
+from gesturekit._exceptions import ConfigError
+from gesturekit.sinks import is_loopback, needs_token
 
 __all__ = ["DaemonConfig", "load_config", "parse_config", "load_yaml_with_lines", "is_loopback", "TOP_LEVEL_KEYS"]
 

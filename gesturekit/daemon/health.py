@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._exceptions import InputError
-from ..net import request_token, token_matches
+from gesturekit._exceptions import InputError
+from gesturekit.sinks import request_token, token_matches
 
 __all__ = ["HealthServer"]
 

@@ -24,17 +24,17 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from .._exceptions import ConfigError, GestureKitError, SourceError
-from ..assemble import build_engine
-from ..bus import EventBus, sink_connected
-from ..guard import Guarded, call_hook_isolated
-from ..pipeline import Pipeline
-from ..plugins import collect_factories, get_plugin_manager
-from ..sources import ThreadedReader, open_source
-from ..tracking import TrackerOptions
-from ..values import GestureEvent
-from .config import DaemonConfig, load_config
-from .health import HealthServer
+from gesturekit._exceptions import ConfigError, GestureKitError, SourceError
+from gesturekit.bus import EventBus, sink_connected
+from gesturekit.chain.builder import build_engine
+from gesturekit.chain.guard import Guarded, call_hook_isolated
+from gesturekit.chain.pipeline import Pipeline
+from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
+from gesturekit.daemon.config import DaemonConfig, load_config
+from gesturekit.daemon.health import HealthServer
+from gesturekit.sources import ThreadedReader, open_source
+from gesturekit.tracking import TrackerOptions
+from gesturekit.values import GestureEvent
 
 __all__ = ["Daemon", "redact_secrets"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 
-from .._exceptions import SourceError
-from .base import Source, SourceItem, ThreadedReader
-from .images import IMAGE_EXTENSIONS, ImageSource, read_image
-from .video import CameraSource, StreamSource, VideoFileSource
+from gesturekit._exceptions import SourceError
+from gesturekit.sources.base import Source, SourceItem, ThreadedReader
+from gesturekit.sources.images import IMAGE_EXTENSIONS, ImageSource, read_image
+from gesturekit.sources.video import CameraSource, StreamSource, VideoFileSource
 
 __all__ = [
     "Source", "SourceItem", "ThreadedReader", "ImageSource", "VideoFileSource", "CameraSource",
@@ -19,7 +19,7 @@ __all__ = [
 def open_source(spec: str, realtime: bool = False, reconnect: bool = True) -> Source:
     """Open ``spec``: a camera index (``0``), ``rtsp://``/``http(s)://`` URL, landmark
     recording (``.jsonl``), image file / directory / glob, or video file."""
-    from ..recording import ReplaySource
+    from gesturekit.sources.recording import ReplaySource
 
     spec = str(spec)
     if re.fullmatch(r"\d+", spec):

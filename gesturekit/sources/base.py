@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..values import Frame
+from gesturekit.values import Frame
 
 __all__ = ["SourceItem", "Source", "ThreadedReader"]
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import cv2
 
-from .._exceptions import SourceError
-from .._native import quiet_native_stderr
-from .base import SourceItem
+from gesturekit._exceptions import SourceError
+from gesturekit.sources.base import SourceItem
+from gesturekit.util.native import quiet_native_stderr
 
 __all__ = ["ImageSource", "IMAGE_EXTENSIONS", "read_image"]
 

@@ -15,7 +15,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from .._exceptions import InputError, ModelError
+from gesturekit._exceptions import InputError, ModelError
 
 __all__ = ["MODEL_NAMES", "model_bundle", "packaged_model_dir"]
 

@@ -10,12 +10,12 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from .._exceptions import DeviceUnavailableError, InputError, ModelError
-from .._native import quiet_native_stderr
-from ..values import Frame, Hand
-from .models import MODEL_NAMES, model_bundle
-from .smoothing import OneEuroFilter
-from .tracks import TrackAssigner
+from gesturekit._exceptions import DeviceUnavailableError, InputError, ModelError
+from gesturekit.tracking.models import MODEL_NAMES, model_bundle
+from gesturekit.tracking.smoothing import OneEuroFilter
+from gesturekit.tracking.tracks import TrackAssigner
+from gesturekit.util.native import quiet_native_stderr
+from gesturekit.values import Frame, Hand
 
 __all__ = ["TrackerOptions", "Tracker", "MCP_KNUCKLES"]
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from gesturekit import ConfigError, GestureEvent, InputError, hookimpl
-from gesturekit.net import check_number, check_options
+from gesturekit.sinks import check_number, check_options
 
 log = logging.getLogger("gesturekit.sinks.jsonl")
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gesturekit import ConfigError, GestureEvent, PluginError, hookimpl
-from gesturekit.net import check_options
+from gesturekit.sinks import check_options
 
 log = logging.getLogger("gesturekit.sinks.keyboard")
 

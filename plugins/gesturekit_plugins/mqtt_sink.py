@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gesturekit import ConfigError, GestureEvent, PluginError, hookimpl
-from gesturekit.net import check_bool, check_number, check_options, check_port, check_template
+from gesturekit.sinks import check_bool, check_number, check_options, check_port, check_template
 
 log = logging.getLogger("gesturekit.sinks.mqtt")
 

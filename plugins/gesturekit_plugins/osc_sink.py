@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gesturekit import ConfigError, GestureEvent, PluginError, hookimpl
-from gesturekit.net import UdpSender, check_bool, check_options, check_port, check_template
+from gesturekit.sinks import UdpSender, check_bool, check_options, check_port, check_template
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.\-]")
 

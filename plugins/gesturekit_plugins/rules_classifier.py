@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gesturekit import hookimpl
-from gesturekit.rules import RulesClassifier
+from gesturekit.classifiers.rules import RulesClassifier
 
 
 def make_rules_classifier(config: Mapping[str, Any] | None = None) -> RulesClassifier:

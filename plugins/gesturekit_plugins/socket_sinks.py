@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gesturekit import ConfigError, GestureEvent, InputError, hookimpl
-from gesturekit.net import (
+from gesturekit.sinks import (
     UdpSender,
     check_number,
     check_options,

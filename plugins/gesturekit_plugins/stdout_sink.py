@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gesturekit import GestureEvent, hookimpl
-from gesturekit.net import check_options
+from gesturekit.sinks import check_options
 
 
 class StdoutSink:

@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from gesturekit import ConfigError, Frame, GestureEvent, InputError, PluginError, hookimpl
-from gesturekit.net import (
+from gesturekit.sinks import (
     check_bool,
     check_number,
     check_options,

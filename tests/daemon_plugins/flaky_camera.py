@@ -5,8 +5,8 @@ stops with a SourceError after ``frames`` frames, and fails to reopen ``failed_r
 import time
 
 from gesturekit import SourceError, hookimpl
-from gesturekit.recording import ReplaySource
 from gesturekit.sources import SourceItem
+from gesturekit.sources.recording import ReplaySource
 
 OPENS = {"n": 0}
 

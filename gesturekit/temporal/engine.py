@@ -23,42 +23,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .values import Detection, Frame, GestureEvent
+from gesturekit.values import Detection, Frame, GestureEvent, TemporalSpec
 
-__all__ = ["TemporalSpec", "TemporalEngine"]
+__all__ = ["TemporalEngine"]
 
 log = logging.getLogger("gesturekit.temporal")
 
 #: Tolerance for comparing times on the source clock (frame times are often sums of 1/fps).
 _EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class TemporalSpec:
-    """Timing of one gesture (all in seconds on the source clock).
-
-    :param min_duration: a static detection must persist this long before ``start``
-        (``0`` = start on the first frame it is detected).
-    :param hold_interval: ``hold`` repeats at this interval while active (``0`` = no hold).
-    :param update_interval: ``update`` (values changed) at most this often (``0`` = never).
-    :param release: grace period without a detection before ``end``.
-    :param cooldown: after ``end`` (or a ``pulse``), the gesture cannot start again for this long.
-    :param update_threshold: a value must change by more than this (absolute) to count as a
-        change for ``update`` (``0`` = any change).
-    """
-
-    min_duration: float = 0.1
-    hold_interval: float = 0.5
-    update_interval: float = 0.1
-    release: float = 0.2
-    cooldown: float = 0.0
-    update_threshold: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name in ("min_duration", "hold_interval", "update_interval", "release", "cooldown", "update_threshold"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or v != v or v < 0:
-                raise ValueError(f"TemporalSpec.{name} must be a number >= 0, got {v!r}")
 
 
 @dataclass

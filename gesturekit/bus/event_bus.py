@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .values import Frame, GestureEvent
+from gesturekit.values import Frame, GestureEvent
 
 __all__ = ["EventBus", "Sink", "SinkStats", "stats_table"]
 

@@ -1,33 +1,19 @@
-"""Helpers for sinks and servers: config checks, loopback and token rules, a UDP sender.
+"""Checks for a sink's (or any plugin's) config section: unknown keys, ports, numbers, templates.
 
-Public API for plugin authors (first-party sinks use only this and the rest of ``gesturekit``):
-
-* :func:`check_options` — reject unknown keys of a sink section (catches typos such as
-  ``tokn: s3cret``) with a :class:`~gesturekit.ConfigError` naming the field;
-* :func:`check_port`, :func:`check_number`, :func:`check_bool`, :func:`check_template` — typed
-  setting checks;
-* :func:`is_loopback`, :func:`needs_token`, :func:`require_token_off_loopback` — the rule that a
-  server reachable from the network needs a token;
-* :func:`request_token`, :func:`token_matches` — read a token from ``?token=...`` or
-  ``Authorization: Bearer ...`` and compare it in constant time;
-* :class:`UdpSender` — one UDP socket to one host and port.
+Each raises :class:`~gesturekit.ConfigError` whose ``field`` is the key, so the caller can say
+``daemon.yaml:12: sinks.ws.port: ...``.
 """
 
 from __future__ import annotations
 
 import difflib
-import hmac
-import ipaddress
-import socket
 import string
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from ._exceptions import ConfigError
+from gesturekit._exceptions import ConfigError
 
-__all__ = ["check_options", "check_port", "check_number", "check_bool", "check_template", "is_loopback", "needs_token",
-           "require_token_off_loopback", "request_token", "token_matches", "UdpSender"]
+__all__ = ["BUS_KEYS", "check_options", "check_port", "check_number", "check_bool", "check_template"]
 
 #: Keys every sink section may carry: the bus's own (the daemon strips them before the sink sees
 #: its section, but code that builds a sink from a whole section passes them through).
@@ -110,70 +96,3 @@ def check_template(value: Any, placeholders: Collection[str], field: str, what: 
         if name not in placeholders or spec or conv:
             raise ConfigError(f"unknown placeholder {{{name}}} in {value!r}; use {allowed}", field=field)
     return value
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP addresses (``127.0.0.0/8``, ``::1``)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def needs_token(host: str, token: Any) -> bool:
-    """True when a server on ``host`` would be reachable from the network without a token."""
-    return not is_loopback(str(host)) and not token
-
-
-def require_token_off_loopback(host: str, token: Any, what: str, field: str = "token") -> None:
-    """Raise :class:`ConfigError` when a server on a non-loopback ``host`` has no ``token``."""
-    if needs_token(host, token):
-        raise ConfigError(f"{what} on {host} is reachable from the network: set a token, or use host: 127.0.0.1",
-                          field=field)
-
-
-def request_token(path: str, headers: Mapping[str, str] | Any) -> str:
-    """The token a request carries: ``Authorization: Bearer TOKEN`` or else ``?token=TOKEN``
-    (empty string when none). ``headers`` is any object with ``get(name, default)``."""
-    auth = headers.get("Authorization", "") or ""
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return (parse_qs(urlsplit(path).query).get("token") or [""])[0]
-
-
-def token_matches(given: str | bytes, expected: str | bytes) -> bool:
-    """Constant-time comparison of a presented token with the configured one."""
-    g = given.encode() if isinstance(given, str) else given
-    e = expected.encode() if isinstance(expected, str) else expected
-    return hmac.compare_digest(g, e)
-
-
-class UdpSender:
-    """One UDP socket sending datagrams to ``host:port`` (resolved once, at :meth:`open`)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self._sock: socket.socket | None = None
-        self._addr: Any = None
-
-    def open(self) -> None:
-        """Resolve the address and open the socket (raises ``OSError`` for an unknown host)."""
-        family, _, _, _, addr = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)[0]
-        self._sock = socket.socket(family, socket.SOCK_DGRAM)
-        self._addr = addr
-
-    def send(self, datagrams: bytes | Iterable[bytes]) -> None:
-        """Send one datagram or several, opening the socket first if needed."""
-        if self._sock is None:
-            self.open()
-        assert self._sock is not None
-        for d in [datagrams] if isinstance(datagrams, bytes) else datagrams:
-            self._sock.sendto(d, self._addr)
-
-    def close(self) -> None:
-        """Close the socket (idempotent)."""
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None

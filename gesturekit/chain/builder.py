@@ -7,18 +7,18 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .temporal import TemporalEngine, TemporalSpec
+from gesturekit.temporal import TemporalEngine, TemporalSpec
 
 __all__ = ["build_classifiers", "build_engine"]
 
-log = logging.getLogger("gesturekit.assemble")
+log = logging.getLogger("gesturekit.chain.builder")
 
 
 def build_classifiers(pm, mirrored: bool = False) -> dict:  # noqa: ANN001
     """The default classifiers for ``detect`` and ``run``: the ``rules`` classifier with the
     built-in gesture library. ``mirrored`` (the tracker's setting: a selfie camera view) tells
     the rules which way the performer's left is; files and images are not mirrored."""
-    from .plugins import collect_factories
+    from gesturekit.chain.plugin_manager import collect_factories
 
     factories = collect_factories(pm, "classifiers")
     if "rules" not in factories:

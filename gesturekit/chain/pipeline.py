@@ -12,10 +12,10 @@ from typing import Any, Protocol
 
 import pluggy
 
-from .guard import Guarded, call_hook_isolated
-from .sources.base import SourceItem
-from .tracking import Tracker, TrackerOptions
-from .values import Detection, Frame, GestureEvent
+from gesturekit.chain.guard import Guarded, call_hook_isolated
+from gesturekit.sources.base import SourceItem
+from gesturekit.tracking import Tracker, TrackerOptions
+from gesturekit.values import Detection, Frame, GestureEvent
 
 __all__ = ["Pipeline", "PipelineResult", "Classifier", "TemporalEngineLike"]
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from ._exceptions import PluginError
+from gesturekit import hookspecs
+from gesturekit._exceptions import PluginError
 
 __all__ = ["DEFAULT_PLUGINS", "get_plugin_manager", "PluginInfo", "list_plugins", "collect_factories"]
 
-log = logging.getLogger("gesturekit.plugins")
+log = logging.getLogger("gesturekit.chain.plugin_manager")
 
 #: First-party plugins, registered like any other plugin (they use only the public API).
 DEFAULT_PLUGINS: tuple[str, ...] = (

@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
-from ._exceptions import SourceError
-from .sources.base import SourceItem
-from .values import Frame
+from gesturekit._exceptions import SourceError
+from gesturekit.sources.base import SourceItem
+from gesturekit.values import Frame
 
 __all__ = ["FrameWriter", "ReplaySource", "RECORDING_FORMAT"]
 

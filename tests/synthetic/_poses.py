@@ -14,7 +14,7 @@ from functools import cache
 import numpy as np
 from scipy.optimize import least_squares
 
-from ._hand import FingerAngles, HandPose, Skeleton, ThumbAngles, WristPose, forward_kinematics
+from synthetic._hand import FingerAngles, HandPose, Skeleton, ThumbAngles, WristPose, forward_kinematics
 
 __all__ = ["POSE_NAMES", "STATIC_GESTURE_POSES", "pose", "canonical_wrist", "solve_thumb"]
 

@@ -16,10 +16,9 @@ from typing import Any
 
 import yaml
 
-from .._exceptions import ConfigError
-from ..features import DIRECTIONS, FINGER_NAMES, STATES
-from ..temporal import TemporalSpec
-from ..values import KEYPOINT_NAMES
+from gesturekit._exceptions import ConfigError
+from gesturekit.features import DIRECTIONS, FINGER_NAMES, STATES
+from gesturekit.values import KEYPOINT_NAMES, TemporalSpec
 
 __all__ = [
     "SCHEMA_VERSION",

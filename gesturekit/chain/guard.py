@@ -8,7 +8,7 @@ from typing import Any
 
 __all__ = ["Guarded", "call_hook_isolated"]
 
-log = logging.getLogger("gesturekit.plugins")
+log = logging.getLogger("gesturekit.chain.plugin_manager")
 
 
 class Guarded:

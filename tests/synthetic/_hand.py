@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..values import Frame, Hand
+from gesturekit.values import Frame, Hand
 
 __all__ = [
     "Skeleton",

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ..features import DIRECTIONS, FINGER_NAMES, STATES, FeatureExtractor, HandFeatures, Movement, PairFeatures
-from ..values import KEYPOINT_NAMES
-from ._schema import GestureDef, Motion, Threshold
+from gesturekit.classifiers.rules._schema import GestureDef, Motion, Threshold
+from gesturekit.features import DIRECTIONS, FINGER_NAMES, STATES, FeatureExtractor, HandFeatures, Movement, PairFeatures
+from gesturekit.values import KEYPOINT_NAMES
 
 __all__ = ["CompiledLibrary", "Evaluation", "ConditionReport"]
 

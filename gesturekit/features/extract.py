@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .normalize import PALM_KNUCKLES, canonicalize
-from .values import Frame, Hand
+from gesturekit.features.normalize import PALM_KNUCKLES, canonicalize
+from gesturekit.values import Frame, Hand
 
 __all__ = [
     "FINGER_NAMES",
@@ -245,7 +245,7 @@ class HandFeatures:
 
     @property
     def canonical(self) -> np.ndarray:
-        """``(N, 21, 3)`` keypoints in the canonical hand frame (:func:`gesturekit.normalize.canonicalize`,
+        """``(N, 21, 3)`` keypoints in the canonical hand frame (:func:`gesturekit.features.normalize.canonicalize`,
         left hands mirrored onto right), computed on first use."""
         c = self.__dict__.get("_canonical")
         if c is None:

@@ -7,12 +7,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import ConfigError
-from ..features import FeatureExtractor, StateThresholds
-from ..temporal import TemporalSpec
-from ..values import Detection, Frame
-from ._evaluator import CompiledLibrary, ConditionReport, Evaluation
-from ._schema import GestureDef, check_library, load_definitions
+from gesturekit._exceptions import ConfigError
+from gesturekit.classifiers.rules._evaluator import CompiledLibrary, ConditionReport, Evaluation
+from gesturekit.classifiers.rules._schema import GestureDef, check_library, load_definitions
+from gesturekit.features import FeatureExtractor, StateThresholds
+from gesturekit.values import Detection, Frame, TemporalSpec
 
 __all__ = ["RulesClassifier", "builtin_library_path", "load_library"]
 
@@ -134,7 +133,7 @@ class RulesClassifier:
 
     def explain(self, frame: Frame) -> list[dict[str, Any]]:
         """Per hand: features and every condition of every gesture with its value (for tuning)."""
-        from ..features import FINGER_NAMES, STATES, nearest_direction
+        from gesturekit.features import FINGER_NAMES, STATES, nearest_direction
 
         ev = self.evaluate(frame)
         feats = ev.features
@@ -188,6 +187,6 @@ class RulesClassifier:
 
 
 def _kp(name: str) -> int:
-    from ..values import HandLandmark
+    from gesturekit.values import HandLandmark
 
     return int(HandLandmark[name.upper()])

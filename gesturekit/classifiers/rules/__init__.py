@@ -3,9 +3,16 @@
 See ``docs/gestures.md`` for the YAML reference and the built-in library.
 """
 
-from ._classifier import RulesClassifier, builtin_library_path, load_library
-from ._evaluator import CompiledLibrary, ConditionReport, Evaluation
-from ._schema import SCHEMA_VERSION, GestureDef, check_library, load_definition, load_definitions, parse_definition
+from gesturekit.classifiers.rules._classifier import RulesClassifier, builtin_library_path, load_library
+from gesturekit.classifiers.rules._evaluator import CompiledLibrary, ConditionReport, Evaluation
+from gesturekit.classifiers.rules._schema import (
+    SCHEMA_VERSION,
+    GestureDef,
+    check_library,
+    load_definition,
+    load_definitions,
+    parse_definition,
+)
 
 __all__ = [
     "SCHEMA_VERSION",

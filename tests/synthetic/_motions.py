@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..values import Frame
-from ._hand import Camera, HandPose, Skeleton, WristPose, make_frame, render_hand
-from ._poses import canonical_wrist, pose
+from gesturekit.values import Frame
+from synthetic._hand import Camera, HandPose, Skeleton, WristPose, make_frame, render_hand
+from synthetic._poses import canonical_wrist, pose
 
 __all__ = ["HandState", "Timeline", "min_jerk", "IMAGE_DIRECTIONS"]
 

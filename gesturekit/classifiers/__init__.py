@@ -1,0 +1,1 @@
+"""Classifiers: Frames in, Detections out. :mod:`.rules` holds the YAML gesture rules."""

@@ -1,0 +1,1 @@
+"""Cross-cutting helpers: native log silencing, retry/backoff, size-limited YAML."""
