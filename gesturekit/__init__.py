@@ -13,6 +13,7 @@ from gesturekit._exceptions import (
     SourceError,
 )
 from gesturekit.hookspecs import hookimpl, hookspec
+from gesturekit.settings.plugin_options import ConfigPath, PluginOptions, options
 from gesturekit.values import FINGERS, KEYPOINT_NAMES, Detection, Frame, GestureEvent, Hand, HandLandmark
 
 __version__ = "0.1.0"
@@ -21,6 +22,9 @@ __all__ = [
     "__version__",
     "hookimpl",
     "hookspec",
+    "PluginOptions",
+    "options",
+    "ConfigPath",
     "Hand",
     "Frame",
     "Detection",

@@ -7,7 +7,15 @@
 * :mod:`.udp` — :class:`UdpSender`, one UDP socket to one host and port.
 """
 
-from gesturekit.sinks.options import BUS_KEYS, check_bool, check_number, check_options, check_port, check_template
+from gesturekit.sinks.options import (
+    BUS_KEYS,
+    check_bool,
+    check_number,
+    check_options,
+    check_port,
+    check_template,
+    sink_options,
+)
 from gesturekit.sinks.security import (
     is_loopback,
     needs_token,
@@ -17,5 +25,5 @@ from gesturekit.sinks.security import (
 )
 from gesturekit.sinks.udp import UdpSender
 
-__all__ = ["BUS_KEYS", "check_options", "check_port", "check_number", "check_bool", "check_template", "is_loopback",
-           "needs_token", "require_token_off_loopback", "request_token", "token_matches", "UdpSender"]
+__all__ = ["BUS_KEYS", "sink_options", "check_options", "check_port", "check_number", "check_bool", "check_template",
+           "is_loopback", "needs_token", "require_token_off_loopback", "request_token", "token_matches", "UdpSender"]

@@ -9,11 +9,15 @@ from __future__ import annotations
 import difflib
 import string
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from gesturekit._exceptions import ConfigError
 
-__all__ = ["BUS_KEYS", "check_options", "check_port", "check_number", "check_bool", "check_template"]
+__all__ = ["BUS_KEYS", "sink_options", "check_options", "check_port", "check_number", "check_bool", "check_template"]
+
+M = TypeVar("M", bound=BaseModel)
 
 #: Keys every sink section may carry: the bus's own (the daemon strips them before the sink sees
 #: its section, but code that builds a sink from a whole section passes them through).
@@ -96,3 +100,15 @@ def check_template(value: Any, placeholders: Collection[str], field: str, what: 
         if name not in placeholders or spec or conv:
             raise ConfigError(f"unknown placeholder {{{name}}} in {value!r}; use {allowed}", field=field)
     return value
+
+
+def sink_options(model: type[M], config: Any) -> M:
+    """A sink's validated options: ``config`` is its options model already (what the builder
+    passes) or a plain section dict (the bus's own keys, :data:`BUS_KEYS`, are left out)."""
+    from gesturekit.settings.plugin_options import validate_options
+
+    if isinstance(config, model):
+        return config
+    if isinstance(config, Mapping):
+        config = {k: v for k, v in config.items() if k not in BUS_KEYS}
+    return validate_options(model, config)
