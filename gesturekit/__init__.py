@@ -57,7 +57,7 @@ def __getattr__(name: str):  # noqa: ANN202 - lazy imports keep `import gesturek
 
         return getattr(tracking, name)
     if name in ("get_plugin_manager",):
-        from gesturekit import plugins
+        from gesturekit.chain import plugin_manager
 
-        return plugins.get_plugin_manager
+        return plugin_manager.get_plugin_manager
     raise AttributeError(f"module 'gesturekit' has no attribute {name!r}")

@@ -61,6 +61,19 @@ def gesturekit_register_sources() -> Mapping[str, Callable[[Mapping[str, Any]], 
     """
 
 
+@hookspec
+def gesturekit_register_observers() -> Mapping[str, Callable[[Mapping[str, Any]], Any]] | None:
+    """Register named frame-observer factories (``observers: {NAME: {type: ..., ...}}`` in a config).
+
+    A factory takes the observer's options and returns an object with
+    ``observe(frame, detections)`` (called after every frame, in the pipeline's thread: keep it
+    quick) and optionally ``close()``. The ``landmarks`` observer (``run --frames-jsonl``,
+    ``--record-landmarks``) is one.
+
+    :returns: a mapping ``{name: factory}``.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Life cycle
 # ---------------------------------------------------------------------------------------------

@@ -7,11 +7,16 @@ canonical JSON form each (``to_dict`` / ``from_dict``).
 from __future__ import annotations
 
 import enum
+import json
+import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+
+from gesturekit._exceptions import InputError
 
 __all__ = [
     "HandLandmark",
@@ -65,14 +70,82 @@ FINGERS: dict[str, tuple[int, int, int, int]] = {
 
 Handedness = Literal["left", "right"]
 PHASES = ("start", "hold", "update", "end", "pulse")
+_EVENT_HANDEDNESS = ("left", "right", "unknown")
 
 
-def _frozen_array(a: Any, shape: tuple[int, ...]) -> np.ndarray:
-    arr = np.array(a, dtype=np.float64)  # copy: the value must not alias caller memory
+#: Largest magnitude accepted for a keypoint coordinate (pixels or metres): far beyond any real
+#: image, small enough that rounding for JSON never overflows.
+KEYPOINT_LIMIT = 1e9
+#: Most hands one Detection / GestureEvent may concern (the tracker tracks at most 4).
+MAX_HANDS = 4
+
+
+def _frozen_array(a: Any, shape: tuple[int, ...], what: str = "array") -> np.ndarray:
+    try:
+        arr = np.array(a, dtype=np.float64)  # copy: the value must not alias caller memory
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{what} must be numbers, got {_short(a)}") from None
     if arr.shape != shape:
-        raise ValueError(f"expected an array of shape {shape}, got {arr.shape}")
+        raise InputError(f"{what}: expected an array of shape {shape}, got {arr.shape}")
+    if not np.isfinite(arr).all():
+        bad = int(np.argwhere(~np.isfinite(arr))[0][0])
+        raise InputError(f"{what} must be finite numbers; keypoint {bad} ({KEYPOINT_NAMES[bad]}) is "
+                         f"{arr[bad].tolist()}")
+    if arr.size and float(np.abs(arr).max()) > KEYPOINT_LIMIT:
+        raise InputError(f"{what}: a coordinate is beyond +-{KEYPOINT_LIMIT:g}")
     arr.flags.writeable = False
     return arr
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _finite(v: Any, what: str, lo: float | None = None, hi: float | None = None) -> float:
+    """``v`` as a float: a real number (not a bool), finite, within ``lo..hi``."""
+    if _is_real(v):
+        f = float(v)
+        if math.isfinite(f) and (lo is None or f >= lo) and (hi is None or f <= hi):
+            return f
+    rng = f" in {lo:g}..{hi:g}" if lo is not None and hi is not None else ""
+    raise InputError(f"{what} must be a finite number{rng}, got {_short(v)}")
+
+
+def _count(v: Any, what: str) -> int:
+    """``v`` as an int >= 0 (Python or numpy integer, not a bool)."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 0:
+        return int(v)
+    raise InputError(f"{what} must be a whole number >= 0, got {_short(v)}")
+
+
+def _name(v: Any, what: str) -> str:
+    if isinstance(v, str) and v:
+        return v
+    raise InputError(f"{what} must be a non-empty string, got {_short(v)}")
+
+
+def _values(v: Any, what: str) -> dict[str, float]:
+    if not isinstance(v, Mapping):
+        raise InputError(f"{what} must be a mapping of names to numbers, got {_short(v)}")
+    out = {}
+    for k, x in v.items():
+        if not isinstance(k, str) or not k:
+            raise InputError(f"{what}: names must be non-empty strings, got {_short(k)}")
+        out[k] = _finite(x, f"{what}[{k!r}]")
+    return out
+
+
+def _sequence(v: Any, what: str) -> tuple:
+    if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, (tuple, list)):
+        raise InputError(f"{what} must be a tuple or list, got {_short(v)}")
+    if len(v) > MAX_HANDS:
+        raise InputError(f"{what}: at most {MAX_HANDS} hands, got {len(v)}")
+    return tuple(v)
 
 
 def _round_list(a: np.ndarray, ndigits: int | None) -> list:
@@ -92,6 +165,9 @@ class Hand:
     :param keypoints: (21, 2) pixel coordinates (x right, y down).
     :param keypoints3d: (21, 3) metres, origin at the mean of the index, middle, ring and
         pinky MCP knuckles.
+
+    Keypoints must be finite (at most :data:`KEYPOINT_LIMIT` in magnitude) and scores within
+    0..1; anything else raises :class:`~gesturekit.InputError` (a ``ValueError``).
     """
 
     track_id: int
@@ -102,10 +178,13 @@ class Hand:
     keypoints3d: np.ndarray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "keypoints", _frozen_array(self.keypoints, (21, 2)))
-        object.__setattr__(self, "keypoints3d", _frozen_array(self.keypoints3d, (21, 3)))
+        object.__setattr__(self, "track_id", _count(self.track_id, "Hand.track_id"))
         if self.handedness not in ("left", "right"):
-            raise ValueError(f"handedness must be 'left' or 'right', got {self.handedness!r}")
+            raise InputError(f"handedness must be 'left' or 'right', got {_short(self.handedness)}")
+        object.__setattr__(self, "handedness_score", _finite(self.handedness_score, "Hand.handedness_score", 0, 1))
+        object.__setattr__(self, "score", _finite(self.score, "Hand.score", 0, 1))
+        object.__setattr__(self, "keypoints", _frozen_array(self.keypoints, (21, 2), "Hand.keypoints"))
+        object.__setattr__(self, "keypoints3d", _frozen_array(self.keypoints3d, (21, 3), "Hand.keypoints3d"))
 
     def keypoint(self, name: str | int) -> np.ndarray:
         """Pixel position of a keypoint given by name (``"index_finger_tip"``) or index."""
@@ -126,10 +205,10 @@ class Hand:
     def from_dict(cls, d: Mapping[str, Any]) -> Hand:
         """Inverse of :meth:`to_dict`."""
         return cls(
-            track_id=int(d["id"]),
+            track_id=d["id"],
             handedness=d["handedness"],
-            handedness_score=float(d["handedness_score"]),
-            score=float(d["score"]),
+            handedness_score=d["handedness_score"],
+            score=d["score"],
             keypoints=d["keypoints"],
             keypoints3d=d["keypoints3d"],
         )
@@ -180,10 +259,20 @@ class Frame:
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hands", tuple(self.hands))
+        object.__setattr__(self, "index", _count(self.index, "Frame.index"))
+        object.__setattr__(self, "t", _finite(self.t, "Frame.t"))
+        object.__setattr__(self, "width", _count(self.width, "Frame.width"))
+        object.__setattr__(self, "height", _count(self.height, "Frame.height"))
+        if not isinstance(self.source, str):
+            raise InputError(f"Frame.source must be a string, got {_short(self.source)}")
+        hands = tuple(self.hands)
+        bad = next((h for h in hands if not isinstance(h, Hand)), None)
+        if bad is not None:
+            raise InputError(f"Frame.hands must hold Hand values, got {_short(bad)}")
+        object.__setattr__(self, "hands", hands)
 
     def to_dict(self, ndigits: int | None = 6) -> dict[str, Any]:
-        """The canonical JSON form of the frame (without the image)."""
+        """The canonical JSON form of the frame (without the image); strict JSON (no NaN)."""
         return {
             "index": int(self.index),
             "t": round(float(self.t), 6),
@@ -197,10 +286,10 @@ class Frame:
     def from_dict(cls, d: Mapping[str, Any]) -> Frame:
         """Inverse of :meth:`to_dict` (the image is ``None``)."""
         return cls(
-            index=int(d["index"]),
-            t=float(d["t"]),
-            width=int(d["width"]),
-            height=int(d["height"]),
+            index=d["index"],
+            t=d["t"],
+            width=d["width"],
+            height=d["height"],
             source=str(d.get("source", "")),
             hands=tuple(Hand.from_dict(h) for h in d.get("hands", ())),
         )
@@ -223,6 +312,10 @@ class Detection:
     :param values: continuous values (``{"distance": 0.12}``).
     :param kind: ``"static"`` (holds while the pose holds) or ``"pulse"`` (a one-shot
         dynamic gesture such as a swipe, reported once when it completes).
+
+    Checked when built: a value of the wrong type or shape, a NaN or infinite number, a score
+    outside 0..1 or more than :data:`MAX_HANDS` (or repeated) hand ids raise
+    :class:`~gesturekit.InputError` (a ``ValueError``).
     """
 
     gesture: str
@@ -230,6 +323,17 @@ class Detection:
     hands: tuple[int, ...] = ()
     values: Mapping[str, float] = field(default_factory=dict)
     kind: Literal["static", "pulse"] = "static"
+
+    def __post_init__(self) -> None:
+        _name(self.gesture, "Detection.gesture")
+        object.__setattr__(self, "score", _finite(self.score, "Detection.score", 0, 1))
+        hands = tuple(_count(h, "Detection.hands[]") for h in _sequence(self.hands, "Detection.hands"))
+        if len(set(hands)) != len(hands):
+            raise InputError(f"Detection.hands repeats a track id: {hands}")
+        object.__setattr__(self, "hands", hands)
+        object.__setattr__(self, "values", _values(self.values, "Detection.values"))
+        if self.kind not in ("static", "pulse"):
+            raise InputError(f"Detection.kind must be 'static' or 'pulse', got {_short(self.kind)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"gesture": self.gesture, "score": round(float(self.score), 6), "hands": list(self.hands)}
@@ -240,7 +344,11 @@ class GestureEvent:
     """What leaves gesturekit: a phase of a gesture.
 
     The canonical JSON form (:meth:`to_dict`) is the same on every sink; its JSON Schema is
-    in ``docs/event.schema.json``.
+    in ``docs/event.schema.json``. Every field is checked when the event is built (an
+    :class:`~gesturekit.InputError` otherwise), so :meth:`to_json` is always strict JSON.
+
+    ``hands`` holds ``{"id": track id, "handedness": "left" | "right" | "unknown"}`` mappings
+    (``"unknown"`` when the hand is not in the frame).
     """
 
     gesture: str
@@ -254,9 +362,25 @@ class GestureEvent:
     frame: int = 0
 
     def __post_init__(self) -> None:
+        _name(self.gesture, "GestureEvent.gesture")
         if self.phase not in PHASES:
-            raise ValueError(f"phase must be one of {PHASES}, got {self.phase!r}")
-        object.__setattr__(self, "hands", tuple(dict(h) for h in self.hands))
+            raise InputError(f"phase must be one of {PHASES}, got {_short(self.phase)}")
+        object.__setattr__(self, "t", _finite(self.t, "GestureEvent.t"))
+        object.__setattr__(self, "seq", _count(self.seq, "GestureEvent.seq"))
+        hands = []
+        for h in _sequence(self.hands, "GestureEvent.hands"):
+            if not isinstance(h, Mapping) or "id" not in h or "handedness" not in h:
+                raise InputError(f"GestureEvent.hands must hold {{'id', 'handedness'}} mappings, got {_short(h)}")
+            if h["handedness"] not in _EVENT_HANDEDNESS:
+                raise InputError(f"GestureEvent.hands[].handedness must be one of {_EVENT_HANDEDNESS}, "
+                                 f"got {_short(h['handedness'])}")
+            hands.append(dict(h, id=_count(h["id"], "GestureEvent.hands[].id")))
+        object.__setattr__(self, "hands", tuple(hands))
+        object.__setattr__(self, "score", _finite(self.score, "GestureEvent.score", 0, 1))
+        object.__setattr__(self, "values", _values(self.values, "GestureEvent.values"))
+        if not isinstance(self.source, str):
+            raise InputError(f"GestureEvent.source must be a string, got {_short(self.source)}")
+        object.__setattr__(self, "frame", _count(self.frame, "GestureEvent.frame"))
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical JSON form."""
@@ -275,16 +399,14 @@ class GestureEvent:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> GestureEvent:
         return cls(
-            gesture=d["gesture"], phase=d["phase"], t=float(d["t"]), seq=int(d["seq"]),
-            hands=tuple(d.get("hands", ())), score=float(d.get("score", 1.0)),
-            values=dict(d.get("values", {})), source=d.get("source", ""), frame=int(d.get("frame", 0)),
+            gesture=d["gesture"], phase=d["phase"], t=d["t"], seq=d["seq"],
+            hands=d.get("hands", ()), score=d.get("score", 1.0),
+            values=d.get("values", {}), source=d.get("source", ""), frame=d.get("frame", 0),
         )
 
     def to_json(self) -> str:
-        """One line of canonical JSON."""
-        import json
-
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        """One line of canonical, strict JSON (never ``NaN`` or ``Infinity``)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
 
 
 @dataclass(frozen=True)

@@ -75,11 +75,11 @@ def test_config_errors_name_file_line_and_field(tmp_path, cli):
     cases = {
         "source: {rec}\nsinks: {{out: {{type: stdout}}}}\ntypo_section: 1\n": (3, "typo_section", "unknown section"),
         "source: {rec}\nsinks:\n  out: {{type: nosuch}}\n": (3, "sinks.out.type", "unknown sink type 'nosuch'"),
-        "source: {rec}\nsinks:\n  ws: {{type: websocket, host: 0.0.0.0}}\n": (3, "sinks.ws.host", "set a token"),
-        "source: {rec}\nhealth: {{host: 10.1.2.3}}\nsinks: {{o: {{type: stdout}}}}\n": (2, "health.host", "token"),
+        "source: {rec}\nsinks:\n  ws: {{type: websocket, host: 0.0.0.0}}\n": (3, "sinks.ws.token", "set a token"),
+        "source: {rec}\nhealth: {{host: 10.1.2.3}}\nsinks: {{o: {{type: stdout}}}}\n": (2, "health.token", "token"),
         "source: {rec}\nbindings:\n  thumbs_up:start: ctrl+nokey\n": (3, "sinks.keyboard.bindings.thumbs_up:start",
                                                                       "unknown key"),
-        "source: {rec}\nsinks: [a, b\n": (3, None, "invalid YAML"),
+        "source: {rec}\nsinks: [a, b\n": (3, None, "not valid YAML"),
     }
     for text, (line, field, msg) in cases.items():
         cfg.write_text(text.format(rec=rec))
@@ -185,7 +185,7 @@ def test_raising_classifier_plugin_is_reported_and_daemon_goes_on(tmp_path):
     finally:
         assert d.stop() == 0
     log = d.text()
-    assert "plugin 'bad_classifier' failed: ZeroDivisionError: bad classifier exploded" in log
+    assert "plugin 'bad_classifier' failed in classify: ZeroDivisionError: bad classifier exploded" in log
 
 
 def _listening_addresses(pid: int) -> list[str]:
@@ -464,7 +464,7 @@ def test_down_sink_is_reported_and_configure_gets_no_secrets(tmp_path, cli):
     sinks = (f"  file: {{type: jsonl, path: {tmp_path / 'events.jsonl'}}}\n"
              f"  peer: {{type: slow_file, path: {tmp_path / 'peer'}, connected: false, password: hunter2, "
              f"api_key: k3y, token: t0k}}\n")
-    extra = f"plugins:\n  configure_dump: {{path: {dump}, token: mine}}"
+    extra = f"plugins:\n  sinks_for_tests: {{path: {dump}, token: mine}}"
     _write_cfg(cfg, f"{{uri: {rec}, loop: true}}", sinks, hp, extra=extra)
     d = Daemon(cfg, tmp_path)
     try:
@@ -483,4 +483,4 @@ def test_down_sink_is_reported_and_configure_gets_no_secrets(tmp_path, cli):
     peer = got["config"]["sinks"]["peer"]
     assert (peer["password"], peer["api_key"], peer["token"]) == ("***", "***", "***")
     assert "hunter2" not in dump.read_text().replace(str(cfg), "") and peer["path"] == str(tmp_path / "peer")
-    assert got["plugin_config"]["configure_dump"]["token"] == "mine"  # the plugins: section is intact
+    assert got["plugin_config"]["sinks_for_tests"]["token"] == "mine"  # the plugins: section is intact

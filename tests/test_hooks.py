@@ -140,6 +140,44 @@ def test_hook_gesturekit_register_sources(pm, tmp_path):
         pm.unregister(name="golden-source-plugin")
 
 
+def test_hook_gesturekit_register_observers(pm, tmp_path):
+    from gesturekit import PluginOptions, options
+    from gesturekit.chain.builder import Chain
+    from gesturekit.settings import settings_from_mapping
+
+    seen = []
+
+    class EveryOptions(PluginOptions):
+        every: int = 1
+
+    @options(EveryOptions)
+    class Collect:
+        def __init__(self, opts):
+            self.every = opts.every
+
+        def observe(self, frame, detections):
+            if frame.index % self.every == 0:
+                seen.append((frame.index, len(frame.hands)))
+
+    class Plugin:
+        @hookimpl
+        def gesturekit_register_observers(self):
+            return {"collect": Collect}
+
+    pm.register(Plugin(), name="collect-plugin")
+    rec = tmp_path / "rec.jsonl"
+    with FrameWriter(str(rec)) as w:
+        for i in range(6):
+            w.write(real_frame(i))
+    settings = settings_from_mapping({"source": str(rec), "observers": {"c": {"type": "collect", "every": 2}}})
+    with Chain(settings, pm=pm) as chain:
+        list(chain.run())
+    assert seen == [(0, 1), (2, 1), (4, 1)]
+    bad = settings_from_mapping({"source": str(rec), "observers": {"c": {"type": "collect", "evry": 2}}})
+    with pytest.raises(gesturekit.ConfigError, match=r"observers\.c\.evry: unknown setting"):
+        Chain(bad, pm=pm)
+
+
 def test_hook_gesturekit_configure(pm):
     seen = {}
 
@@ -374,7 +412,7 @@ def test_a_register_hook_that_raises_names_the_plugin(pm):
 
     pm.register(Broken(), name="broken-registrar")
     try:
-        with pytest.raises(PluginError, match="'broken-registrar' failed to register classifiers"):
+        with pytest.raises(PluginError, match="'broken-registrar' failed to register its classifiers"):
             collect_factories(pm, "classifiers")
     finally:
         pm.unregister(name="broken-registrar")
@@ -396,7 +434,7 @@ def test_a_failing_classifier_plugin_does_not_stop_the_pipeline(pm, caplog):
 
     pm.register(Bad(), name="bad-classifier")
     pm.register(Good(), name="good-classifier")
-    caplog.set_level(logging.ERROR, logger="gesturekit.chain.plugin_manager")
+    caplog.set_level(logging.ERROR, logger="gesturekit.plugins")
     try:
         with Pipeline(pm) as pipe:
             for i in range(15):
@@ -404,7 +442,7 @@ def test_a_failing_classifier_plugin_does_not_stop_the_pipeline(pm, caplog):
             assert calls["bad"] == 10  # disabled after 10 failures in a row: not called again
             assert pipe.failures() == {"bad-classifier": 10}
         messages = [r.getMessage() for r in caplog.records]
-        assert messages.count("plugin 'bad-classifier' failed: ZeroDivisionError: palm size is zero") == 10
+        assert messages.count("plugin 'bad-classifier' failed in gesturekit_classify: ZeroDivisionError: palm size is zero") == 10
         assert "plugin 'bad-classifier' disabled after 10 consecutive failures" in messages
     finally:
         pm.unregister(name="bad-classifier")
@@ -474,7 +512,7 @@ def test_public_names_are_importable():
     from gesturekit import Tracker, TrackerOptions, get_plugin_manager
 
     assert TrackerOptions().model == "full" and callable(Tracker)
-    assert get_plugin_manager is gesturekit.plugins.get_plugin_manager
+    assert get_plugin_manager is gesturekit.chain.plugin_manager.get_plugin_manager
     with pytest.raises(AttributeError, match="no attribute 'Trackr'"):
         gesturekit.Trackr  # noqa: B018
 

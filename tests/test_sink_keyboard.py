@@ -7,7 +7,7 @@ import textwrap
 import time
 
 import pytest
-from gesturekit_plugins.keyboard_sink import KeyboardSink, parse_bindings
+from gesturekit_plugins.keyboard_sink import Action, KeyboardOptions, KeyboardSink, parse_bindings
 from peers import REPO, Xvfb, daemon_cmd
 
 from gesturekit import ConfigError
@@ -106,3 +106,42 @@ def test_bindings_validate_keys_and_phases():
     with pytest.raises(ConfigError) as ei:
         KeyboardSink({"bindings": {"x": "a"}, "bindngs": {}})
     assert ei.value.field == "bindngs"
+
+
+def test_options_model_parses_bindings_and_is_registered():
+    assert KeyboardSink.options_model is KeyboardOptions
+    opts = KeyboardOptions(bindings={"swipe_left": "left", "swipe_left:pulse": "x", "peace:start": {"text": "hi"},
+                                     "ok:end": {"key": "ctrl+a"}})
+    sink = KeyboardSink(opts)  # what the builder passes: the validated model
+    assert sink.options is opts
+    assert sink.bindings == {("swipe_left", "start"): Action((), "left", named=True),
+                             ("swipe_left", "pulse"): Action((), "x"),  # the explicit phase wins
+                             ("peace", "start"): Action(text="hi"),
+                             ("ok", "end"): Action(("ctrl",), "a")}
+    assert KeyboardSink({"type": "keyboard", "bindings": {"a": "space"}}).bindings == \
+        parse_bindings({"a": "space"})
+    schema = KeyboardOptions.model_json_schema()
+    assert schema["required"] == ["bindings"]
+    assert schema["properties"]["bindings"]["propertyNames"]["pattern"].startswith("^")
+    assert all(f.description for f in KeyboardOptions.model_fields.values())
+
+
+@pytest.mark.parametrize(("bindings", "field", "message"), [
+    ("missing", "bindings", "required setting missing"),
+    (None, "bindings", "at least one binding"),
+    ({}, "bindings", "at least one binding"),
+    (["thumbs_up"], "bindings", "at least one binding"),
+    ({"x:later": "a"}, "bindings.x:later", "unknown phase 'later'"),
+    ({":start": "a"}, "bindings.:start", "names no gesture"),
+    ({"x": "ctrl+nosuchkey"}, "bindings.x", "unknown key 'nosuchkey'"),
+    ({"x": "hyper+a"}, "bindings.x", "unknown modifier 'hyper'"),
+    ({"x": 5}, "bindings.x", "a binding is a key or combo string"),
+    ({"x": {"text": ""}}, "bindings.x", "a binding is a key or combo string"),
+    ({"x": {"txt": "hi"}}, "bindings.x", "a binding is a key or combo string"),
+    ({"ok": "a", "x:start": {"key": "nosuchkey"}}, "bindings.x:start", "unknown key"),
+])
+def test_bindings_errors_name_the_binding(bindings, field, message):
+    config = {} if bindings == "missing" else {"bindings": bindings}
+    with pytest.raises(ConfigError) as ei:
+        KeyboardSink(config)
+    assert ei.value.field == field and message in str(ei.value)

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from gesturekit_plugins.osc_sink import OscSink
+from gesturekit_plugins.osc_sink import OscOptions, OscSink
 from peers import events, wait_for
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import ThreadingOSCUDPServer
@@ -63,7 +63,41 @@ def test_bad_config_is_a_config_error():
         OscSink({"port": 9000, "addresses": {"x": "no-slash"}})
     with pytest.raises(ConfigError) as ei:
         OscSink({"port": 9000, "adress": "/x"})
-    assert ei.value.field == "adress" and "address" in str(ei.value)
+    assert ei.value.field == "adress" and "unknown" in str(ei.value)
     with pytest.raises(ConfigError) as ei:
         OscSink({"port": 9000, "address": "/x/{gestur}"})
     assert ei.value.field == "address"
+
+
+def test_options_model_defaults_and_registration():
+    assert OscSink.options_model is OscOptions
+    opts = OscOptions(port=7000)
+    assert (opts.host, opts.address, opts.addresses, opts.values, opts.active) == \
+        ("127.0.0.1", "/gesturekit/{gesture}", {}, True, True)
+    sink = OscSink(opts)  # what the builder passes: the validated model
+    assert sink.options is opts and (sink.host, sink.port, sink.address) == ("127.0.0.1", 7000, "/gesturekit/{gesture}")
+    # a plain section may carry the bus's keys (type, enabled, queue_size, durable)
+    assert OscSink({"type": "osc", "queue_size": 10, "port": 7000}).options == opts
+    schema = OscOptions.model_json_schema()
+    assert schema["required"] == ["port"] and schema["additionalProperties"] is False
+    assert all(f.description for f in OscOptions.model_fields.values())
+
+
+@pytest.mark.parametrize(("config", "field", "message"), [
+    ({"port": 7000, "adress": "/x"}, "adress", "unknown setting"),
+    ({}, "port", "required"),
+    ({"port": 0}, "port", "1..65535"),
+    ({"port": True}, "port", "1..65535"),
+    ({"port": "7000"}, "port", "1..65535"),
+    ({"port": 7000, "address": "x/{gesture}"}, "address", "starting with '/'"),
+    ({"port": 7000, "address": "/x/{phase"}, "address", "bad braces"),
+    ({"port": 7000, "address": "/x/{gesture!r}"}, "address", "unknown placeholder"),
+    ({"port": 7000, "addresses": {"pinch": "/p/{hand}"}}, "addresses.pinch", "unknown placeholder {hand}"),
+    ({"port": 7000, "addresses": ["/x"]}, "addresses", "must map gesture names"),
+    ({"port": 7000, "values": "yes"}, "values", "boolean"),
+    ({"port": 7000, "active": 1}, "active", "boolean"),
+])
+def test_options_errors_name_the_field(config, field, message):
+    with pytest.raises(ConfigError) as ei:
+        OscSink(config)
+    assert ei.value.field == field and message in str(ei.value)

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from gesturekit_plugins.socket_sinks import TcpSink, UdpSink
+from gesturekit_plugins.socket_sinks import TcpOptions, TcpSink, UdpOptions, UdpSink
 from peers import events, free_port, wait_for
 
 from gesturekit import ConfigError, GestureEvent
@@ -220,10 +220,62 @@ def test_tcp_listen_close_closes_clients_mid_handshake():
 def test_unknown_and_bad_options_name_the_field():
     with pytest.raises(ConfigError) as ei:
         TcpSink({"mode": "listen", "port": 0, "tokn": "s3cret"})
-    assert ei.value.field == "tokn" and "token" in str(ei.value)
+    assert ei.value.field == "tokn" and "unknown" in str(ei.value)
     with pytest.raises(ConfigError) as ei:
         UdpSink({"port": 9, "adress": "x"})
     assert ei.value.field == "adress"
     with pytest.raises(ConfigError) as ei:
         TcpSink({"port": "9000"})
     assert ei.value.field == "port"
+
+
+def test_options_models_defaults_and_registration():
+    assert TcpSink.options_model is TcpOptions and UdpSink.options_model is UdpOptions
+    tcp = TcpOptions(port=9000)
+    assert (tcp.mode, tcp.host, tcp.token, tcp.timeout, tcp.max_buffer) == ("connect", "127.0.0.1", None, 2.0, 1048576)
+    sink = TcpSink(tcp)  # what the builder passes: the validated model
+    assert sink.options is tcp and sink.durable and (sink.mode, sink.port, sink.timeout) == ("connect", 9000, 2.0)
+    assert TcpSink({"type": "tcp", "durable": True, "port": 9000}).options == tcp
+    assert not TcpSink({"mode": "listen", "port": 0}).durable
+    udp = UdpOptions(port=9001)
+    assert udp.host == "127.0.0.1" and UdpSink(udp).options is udp
+    for model in (TcpOptions, UdpOptions):
+        assert model.model_json_schema()["required"] == ["port"]
+        assert all(f.description for f in model.model_fields.values())
+
+
+@pytest.mark.parametrize(("config", "field", "message"), [
+    ({"port": 9000, "tokn": "s3cret"}, "tokn", "unknown setting"),
+    ({}, "port", "required"),
+    ({"port": 0}, "port", "1..65535"),  # 0 (any free port) only when listening
+    ({"mode": "listen", "port": 65536}, "port", "0..65535"),
+    ({"mode": "serve", "port": 9000}, "mode", "'connect' or 'listen'"),
+    ({"port": 9000, "token": ""}, "token", "at least 1 character"),
+    ({"mode": "listen", "host": "0.0.0.0", "port": 0}, "token", "reachable from the network"),
+    ({"mode": "listen", "host": "192.168.1.5", "port": 0, "token": None}, "token", "set a token"),
+    ({"port": 9000, "timeout": 0}, "timeout", "greater than or equal to 0.01"),
+    ({"port": 9000, "timeout": "2"}, "timeout", "number"),
+    ({"port": 9000, "max_buffer": 100}, "max_buffer", "1024"),
+    ({"port": 9000, "max_buffer": 2048.0}, "max_buffer", "integer"),
+])
+def test_tcp_options_errors_name_the_field(config, field, message):
+    with pytest.raises(ConfigError) as ei:
+        TcpSink(config)
+    assert ei.value.field == field and message in str(ei.value)
+
+
+def test_token_rule_off_loopback_only_in_listen_mode():
+    assert TcpSink({"mode": "listen", "host": "0.0.0.0", "port": 0, "token": "s3cret"}).token == "s3cret"
+    assert TcpSink({"mode": "listen", "host": "::1", "port": 0}).token is None  # loopback: no token needed
+    assert TcpSink({"host": "192.168.1.5", "port": 9000}).mode == "connect"  # a client: no rule
+
+
+@pytest.mark.parametrize(("config", "field"), [
+    ({"port": 9, "adress": "x"}, "adress"),
+    ({"port": 0}, "port"),
+    ({"port": 9, "host": ""}, "host"),
+])
+def test_udp_options_errors_name_the_field(config, field):
+    with pytest.raises(ConfigError) as ei:
+        UdpSink(config)
+    assert ei.value.field == field

@@ -7,6 +7,16 @@ and counted. Per-sink counters (``delivered``, ``dropped``, ``errors``, ``reconn
 Every published event ends up either ``delivered`` or ``dropped`` (a failed send of a
 non-durable sink only counts in ``errors``).
 
+A sink whose ``send`` only hands the event on (MQTT: to the client library, which waits for the
+broker's acknowledgement) says how many of the events it accepted are not acknowledged yet in an
+``unacknowledged`` attribute or property: ``delivered`` counts only acknowledged events, the rest
+show as ``unacknowledged``; those still unacknowledged once the sink is closed count as dropped.
+
+Each sink has a ``state``: ``running``; ``retrying`` while a durable sink's send keeps failing
+(a full disk, a peer that is away); ``down`` when a non-durable sink's last send failed or the
+sink reports ``connected: false``; ``failed`` when it could not be (re)started. ``last_error``
+is the error of the failure in progress: it is cleared by the next successful send.
+
 A *durable* sink (JSONL, MQTT with QoS 1) does not lose an event its ``send`` failed on: the
 worker retries that event with backoff (counting errors) until it goes through or the bus
 closes. Durable sinks get a larger queue by default. :meth:`EventBus.replace_sink` swaps the
@@ -49,6 +59,20 @@ class Sink(Protocol):
     def send(self, event: GestureEvent) -> None: ...
 
 
+def unacknowledged(sink: Any) -> int:
+    """The sink's ``unacknowledged`` attribute or property (events its ``send`` accepted that the
+    peer has not acknowledged yet) as an int >= 0; 0 when it has none or reading it fails."""
+    if sink is None:
+        return 0
+    try:
+        value = getattr(sink, "unacknowledged", 0)
+        if callable(value):
+            value = value()
+        return max(0, int(value or 0))
+    except Exception:
+        return 0
+
+
 @dataclass
 class SinkStats:
     """Counters of one sink (a snapshot is returned by :meth:`EventBus.stats`)."""
@@ -77,6 +101,9 @@ class _Worker:
         self.queue_size = max(1, int(queue_size))
         self.stats = SinkStats()
         self.state = "running"  # running | failed (paused without a working sink)
+        self._retrying = False  # a durable send keeps failing
+        self._last_failed = False  # the last send failed
+        self._failures = 0  # failed sends since the last successful one
         self._q: collections.deque[GestureEvent] = collections.deque()
         self._cond = threading.Condition()
         self._closing = False  # no more events accepted; drain what is queued
@@ -142,6 +169,13 @@ class _Worker:
                 with self._cond:
                     if self._gen == gen and not self._inflight_dropped:
                         self.stats.delivered += 1
+                    failures, self._failures = self._failures, 0
+                    if failures:
+                        self.stats.last_error = ""
+                    self._retrying = self._last_failed = False
+                if failures:
+                    log.info("sink %r recovered after %d failed send%s", self.name, failures,
+                             "" if failures == 1 else "s")
                 return
             self._failed(error)
             if not self.durable:
@@ -155,6 +189,9 @@ class _Worker:
         with self._cond:
             self.stats.errors += 1
             self.stats.last_error = f"{type(e).__name__}: {e}"
+            self._failures += 1
+            self._last_failed = True
+            self._retrying = self.durable
         now = time.monotonic()
         if now - self._last_log >= 5.0:  # rate-limited: a dead peer must not flood the log
             extra = f" ({self._suppressed} similar errors not logged)" if self._suppressed else ""
@@ -165,6 +202,14 @@ class _Worker:
             self._suppressed += 1
 
     # control --------------------------------------------------------------------------------
+    def current_state(self) -> str:
+        """``failed`` | ``retrying`` | ``down`` | ``running`` (call with ``_cond`` held)."""
+        if self.state == "failed":
+            return "failed"
+        if self._retrying:
+            return "retrying"
+        return "down" if self._last_failed else self.state
+
     def qsize(self) -> int:
         with self._cond:
             return len(self._q) + (1 if self._busy else 0)
@@ -228,6 +273,7 @@ class _Worker:
         """Deliver the held queue (and everything after it) to ``sink``."""
         with self._cond:
             self.sink, self._sink_closed, self.state = sink, False, "running"
+            self._retrying = self._last_failed = False
             self._paused = False
             self._cond.notify_all()
             restart = not self.alive() or self._gen != self._thread_gen
@@ -363,7 +409,15 @@ class EventBus:
             obs.close()
         w.pause(timeout)
         if w.sink is not None:
+            old = w.sink
             self._close_sinks([w], time.monotonic() + timeout)
+            lost = unacknowledged(old)
+            if lost:  # gone with the old sink: no longer counted as delivered
+                with w._cond:
+                    lost = min(lost, w.stats.delivered)
+                    w.stats.delivered -= lost
+                    w.stats.dropped += lost
+                log.warning("sink %r: %d events were not acknowledged before it was replaced", name, lost)
         if durable is None:
             durable = bool(getattr(sink, "durable", False))
         w.durable = durable
@@ -443,8 +497,11 @@ class EventBus:
         """``{sink name: {delivered, dropped, errors, reconnects, queued, durable, state, ...}}``.
 
         ``reconnects`` is read from the sink's own ``reconnects`` attribute when it has one,
-        ``connected`` from its ``connected`` attribute (only when the sink has one), and a
-        sink's ``status()`` dict is merged in. Sinks that take frames add ``frames_delivered``,
+        ``connected`` from its ``connected`` attribute (only when the sink has one),
+        ``unacknowledged`` from its ``unacknowledged`` attribute (only when it has one; those
+        events are not counted in ``delivered``), and a sink's ``status()`` dict is merged in.
+        ``state`` is ``failed``, ``retrying``, ``down`` or ``running`` (see the module doc).
+        Sinks that take frames add ``frames_delivered``,
         ``frames_dropped`` and ``frame_errors``.
         """
         with self._lock:
@@ -453,15 +510,20 @@ class EventBus:
         out = {}
         for name, w in workers.items():
             with w._cond:
+                sink = w.sink
+            unacked = unacknowledged(sink)  # read before the counter: never counts an event twice
+            with w._cond:
                 d = w.stats.to_dict()
-                sink, state = w.sink, w.state
+                state = w.current_state()
             d["queued"] = w.qsize()
             d["durable"] = w.durable
-            d["state"] = state
             d["reconnects"] = int(getattr(sink, "reconnects", d["reconnects"]) or 0)
             connected = sink_connected(sink)
             if connected is not None:
                 d["connected"] = connected
+                if connected is False and state == "running":
+                    state = "down"
+            d["state"] = state
             if name in observers:
                 d.update(observers[name].counters())
             extra = getattr(sink, "status", None)
@@ -470,6 +532,9 @@ class EventBus:
                     d.update(extra())
                 except Exception as e:  # status is informative only
                     d["status_error"] = f"{type(e).__name__}: {e}"
+            if sink is not None and hasattr(sink, "unacknowledged"):
+                d["unacknowledged"] = unacked
+                d["delivered"] = max(0, int(d["delivered"]) - unacked)
             out[name] = d
         return out
 
@@ -524,6 +589,15 @@ class EventBus:
             self._observers.clear()
         close_by = (time.monotonic() + 0.5) if forced else max(deadline, time.monotonic()) + CLOSE_GRACE
         self._close_sinks(list(workers.values()), close_by)
+        for name, w in workers.items():  # acknowledged while closing, or never: counted once more
+            sink = w.sink
+            if name in final and sink is not None and hasattr(sink, "unacknowledged"):
+                lost = unacknowledged(sink)
+                with w._cond:
+                    sent, dropped = w.stats.delivered, w.stats.dropped
+                final[name]["unacknowledged"] = lost
+                final[name]["delivered"] = max(0, sent - lost)
+                final[name]["dropped"] = dropped + min(lost, sent)
         for o in observers:
             o.close(0.1)
         with self._lock:
@@ -601,11 +675,12 @@ def sink_connected(sink: Any) -> bool | None:
 
 
 def _state(s: Mapping[str, Any]) -> str:
-    if s.get("state") == "failed":
-        return "failed"
+    st = s.get("state")
+    if st in ("failed", "retrying", "down"):
+        return str(st)
     if "connected" in s:
         return "connected" if s["connected"] else "down"
-    return str(s.get("state", ""))
+    return str(st or "")
 
 
 def _state_suffix(s: Mapping[str, Any]) -> str:
@@ -616,8 +691,9 @@ def _state_suffix(s: Mapping[str, Any]) -> str:
 def stats_table(stats: Mapping[str, Mapping[str, Any]]) -> str:
     """A small text table of sink counters and states (used by ``gesturekit status``).
 
-    The state is ``connected`` / ``down`` for sinks that report a connection, ``failed`` for
-    a sink that could not (re)start, else ``running``.
+    The state is ``failed`` for a sink that could not (re)start, ``retrying`` for a durable
+    sink whose sends keep failing, ``down`` for a sink whose last send failed or that reports no
+    connection, ``connected`` for a sink that reports one, else ``running``.
     """
     cols = ("delivered", "dropped", "errors", "reconnects", "queued")
     width = max([4, *(len(n) for n in stats)])

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import pluggy
 
-from gesturekit.chain.guard import Guarded, call_hook_isolated
+from gesturekit.chain.guard import PluginFailures, check_detections
 from gesturekit.sources.base import SourceItem
 from gesturekit.tracking import Tracker, TrackerOptions
 from gesturekit.values import Detection, Frame, GestureEvent
@@ -55,19 +55,24 @@ class Pipeline:
     :param tracker_options: options for the tracker, created on the first image.
     :param classifiers: named classifier objects built from config.
     :param engine: the temporal engine; without one no events are produced.
+    :param observers: named frame observers (objects with ``observe(frame, detections)``).
+
+    Hooks are called through pluggy; every implementation, classifier and observer is isolated
+    by the plugin manager's :class:`~gesturekit.chain.guard.PluginFailures` (one per process).
     """
 
     def __init__(self, pm: pluggy.PluginManager, tracker_options: TrackerOptions | None = None,
                  classifiers: dict[str, Classifier] | None = None,
-                 engine: TemporalEngineLike | None = None, source_name: str = "") -> None:
+                 engine: TemporalEngineLike | None = None, source_name: str = "",
+                 observers: dict[str, Any] | None = None) -> None:
         self.pm = pm
-        self.tracker_options = tracker_options or TrackerOptions()
-        self._classifier_objects = dict(classifiers or {})
-        self.classifiers = {name: Guarded(name, c.classify) for name, c in self._classifier_objects.items()}
+        self.tracker_options = (tracker_options or TrackerOptions()).resolved(live=False)
+        self.classifiers: dict[str, Classifier] = dict(classifiers or {})
+        self.observers: dict[str, Any] = dict(observers or {})
         self.engine = engine
         self.source_name = source_name
         self._tracker: Tracker | None = None
-        self._guards: dict[str, Guarded] = {}
+        self.plugin_failures: PluginFailures = getattr(pm, "failures", None) or PluginFailures()
 
     @property
     def tracker(self) -> Tracker:
@@ -84,10 +89,11 @@ class Pipeline:
     def classify(self, frame: Frame) -> list[Detection]:
         """All detections for ``frame``: hook implementations, then configured classifiers."""
         detections: list[Detection] = []
-        for out in call_hook_isolated(self.pm.hook.gesturekit_classify, self._guards, frame=frame):
-            detections.extend(out)
-        for g in self.classifiers.values():
-            out = g(frame)
+        for out in self.pm.hook.gesturekit_classify(frame=frame):
+            detections.extend(d for d in (out or ()) if isinstance(d, Detection))  # wrappers are checked too
+        call = self.plugin_failures.call
+        for name, clf in self.classifiers.items():
+            out = call(name, "classify", clf.classify, frame, check=check_detections)
             if out:
                 detections.extend(out)
         return detections
@@ -96,7 +102,10 @@ class Pipeline:
         """Classify a Frame, update the engine, notify observers."""
         detections = self.classify(frame)
         events = self.engine.update(frame, detections) if self.engine is not None else []
-        call_hook_isolated(self.pm.hook.gesturekit_frame, self._guards, frame=frame, detections=detections)
+        self.pm.hook.gesturekit_frame(frame=frame, detections=detections)
+        call = self.plugin_failures.call
+        for name, obs in self.observers.items():
+            call(name, "observe", obs.observe, frame, detections)
         return PipelineResult(frame, detections, events)
 
     def reset(self) -> None:
@@ -138,11 +147,11 @@ class Pipeline:
 
     def startup(self) -> None:
         """Call every plugin's ``gesturekit_startup`` (each isolated from the others' failures)."""
-        call_hook_isolated(self.pm.hook.gesturekit_startup, self._guards)
+        self.pm.hook.gesturekit_startup()
 
     def shutdown(self) -> None:
         """Call every plugin's ``gesturekit_shutdown`` (each isolated from the others' failures)."""
-        call_hook_isolated(self.pm.hook.gesturekit_shutdown, self._guards)
+        self.pm.hook.gesturekit_shutdown()
 
     def notify_events(self, events: Iterable[GestureEvent]) -> None:
         """Hand each event to the plugins implementing ``gesturekit_event``.
@@ -150,28 +159,31 @@ class Pipeline:
         The daemon's bus does this for sink factories; front ends without a bus (``run``,
         ``demo``) call this so that light-weight event hooks work everywhere.
         """
+        hook = self.pm.hook.gesturekit_event
         for ev in events:
-            call_hook_isolated(self.pm.hook.gesturekit_event, self._guards, event=ev)
+            hook(event=ev)
 
     def failures(self) -> dict[str, int]:
-        """Error counts per plugin/classifier so far."""
-        out = {g.name: g.errors for g in self._guards.values() if g.errors}
-        out.update({name: g.errors for name, g in self.classifiers.items() if g.errors})
-        return out
+        """Error counts per plugin, classifier and observer so far (this process)."""
+        return dict(self.plugin_failures.errors)
 
     def close(self) -> None:
         if self._tracker is not None:
             self._tracker.close()
             self._tracker = None
         self._call_classifiers("close")
+        for name, obs in self.observers.items():
+            func = getattr(obs, "close", None)
+            if callable(func):
+                self.plugin_failures.call(name, "close", func)
 
     def _call_classifiers(self, method: str) -> None:
         """Call an optional method (``reset``, ``close``) of every classifier, each isolated: a
         plugin's failure is logged with its name and never masks the real outcome."""
-        for name, obj in self._classifier_objects.items():
+        for name, obj in self.classifiers.items():
             func = getattr(obj, method, None)
             if callable(func):
-                Guarded(name, func)()
+                self.plugin_failures.call(name, method, func)
 
     def __enter__(self) -> Pipeline:
         return self

@@ -1,43 +1,90 @@
-"""Options shared by several subcommands."""
+"""Options shared by several subcommands, generated from the settings model: every CLI flag is
+an override of a settings field (``--max-hands 1`` = ``tracker: {max_hands: 1}``)."""
 
 from __future__ import annotations
 
 import argparse
+import types
+import typing
+from typing import Any
 
-from gesturekit.tracking import TrackerOptions
+from gesturekit.settings import Settings, load_settings, with_overrides
+from gesturekit.tracking.options import TrackerOptions
 
-__all__ = ["add_tracker_options", "tracker_options_from", "add_plugin_options"]
+__all__ = ["add_tracker_options", "add_plugin_options", "add_config_options", "tracker_flag", "settings_from_args",
+           "tracker_overrides", "positive_int"]
+
+
+def tracker_flag(field: str) -> str:
+    """The CLI flag of a tracker option: ``max_hands`` -> ``--max-hands``."""
+    return "--" + field.replace("_", "-")
+
+
+def _choices(annotation: Any) -> tuple[type | None, list[str] | None]:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    if typing.get_origin(annotation) is typing.Literal:
+        return str, [str(a) for a in typing.get_args(annotation)]
+    return (annotation if annotation in (int, float, str, bool) else str), None
 
 
 def add_tracker_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("tracker")
-    g.add_argument("--model", default="full", help="lite | full (default) | PATH.task")
-    g.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="inference device (default cpu)")
-    g.add_argument("--max-hands", type=int, default=2, help="most hands tracked (default 2)")
-    g.add_argument("--min-detection-confidence", type=float, default=0.5)
-    g.add_argument("--min-presence-confidence", type=float, default=0.5)
-    g.add_argument("--min-tracking-confidence", type=float, default=0.5)
-    m = g.add_mutually_exclusive_group()
-    m.add_argument("--mirrored", dest="mirrored", action="store_true", default=None,
-                   help="the input is a mirrored selfie view (default for cameras)")
-    m.add_argument("--no-mirrored", dest="mirrored", action="store_false",
-                   help="the input is not mirrored (default for files and images)")
-    g.add_argument("--smooth", action="store_true", help="One-Euro smoothing of keypoints (video)")
+    """One flag per :class:`TrackerOptions` field (booleans get ``--x`` / ``--no-x``)."""
+    g = p.add_argument_group("tracker (the settings' tracker section)")
+    for name, field in TrackerOptions.model_fields.items():
+        typ, choices = _choices(field.annotation)
+        default = field.default
+        help_ = f"{field.description} (default: {'auto' if default is None else default})"
+        if typ is bool:
+            g.add_argument(tracker_flag(name), dest=f"tracker_{name}", action=argparse.BooleanOptionalAction,
+                           default=None, help=help_)
+        else:
+            g.add_argument(tracker_flag(name), dest=f"tracker_{name}", type=typ, choices=choices, default=None,
+                           metavar=None if choices else name.upper().split("_")[-1], help=help_)
 
 
-def tracker_options_from(args: argparse.Namespace, mode: str = "video", live: bool = False) -> TrackerOptions:
-    mirrored = args.mirrored if args.mirrored is not None else live
-    opts = TrackerOptions(
-        model=args.model, device=args.device, max_hands=args.max_hands,
-        min_detection_confidence=args.min_detection_confidence,
-        min_presence_confidence=args.min_presence_confidence,
-        min_tracking_confidence=args.min_tracking_confidence,
-        mirrored=mirrored, mode=mode, smoothing=bool(args.smooth) and mode == "video",
-    )
-    opts.validate()
-    return opts
+def tracker_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The tracker options given on the command line."""
+    return {name: getattr(args, f"tracker_{name}") for name in TrackerOptions.model_fields
+            if getattr(args, f"tracker_{name}", None) is not None}
 
 
 def add_plugin_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plugin-path", action="append", default=[], metavar="PATH",
                    help="load plugins from a .py file or a folder of them (repeatable)")
+
+
+def add_config_options(p: argparse.ArgumentParser, *, gestures: bool = True) -> None:
+    """``--config FILE`` (the daemon's YAML) and ``--gestures PATH`` (your gesture files)."""
+    p.add_argument("--config", "-c", metavar="FILE", help="a YAML config (the daemon's format); flags override it")
+    if gestures:
+        p.add_argument("--gestures", action="append", default=[], metavar="PATH",
+                       help="your YAML gesture files or folders, beside the built-in library (repeatable)")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {v}")
+    return v
+
+
+def settings_from_args(args: argparse.Namespace, **extra: Any) -> Settings:
+    """The settings of a command: ``--config`` (if any) with the flags as overrides, plus
+    ``extra`` overrides (e.g. ``source=...``, ``tracker={"mode": "image"}``)."""
+    base = load_settings(args.config) if getattr(args, "config", None) else None
+    over: dict[str, Any] = {}
+    tracker = tracker_overrides(args)
+    if tracker or "tracker" in extra:
+        over["tracker"] = {**tracker, **extra.pop("tracker", {})}
+    if getattr(args, "gestures", None):
+        over["gestures"] = list(args.gestures)
+    if getattr(args, "plugin_path", None):
+        over["plugin_paths"] = list(args.plugin_path) + (base.plugin_paths if base is not None else [])
+    over.update({k: v for k, v in extra.items() if v is not None})
+    return with_overrides(base, over)

@@ -26,6 +26,10 @@ def run(args: argparse.Namespace) -> int:
     daemon = Daemon(config)
     if args.check:
         daemon.check_sinks()
-        print(f"{args.config}: OK (sinks: {', '.join(config.sinks)})")
+        if config.health.enabled:
+            from gesturekit.daemon.health import check_port_free
+
+            check_port_free(config.health.host, config.health.port)
+        print(f"{args.config}: OK (sinks: {', '.join(config.enabled_sinks())})")
         return 0
     return daemon.run()

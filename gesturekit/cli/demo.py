@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gesturekit._exceptions import SourceError
-from gesturekit.chain.builder import build_classifiers, build_engine
-from gesturekit.chain.pipeline import Pipeline
-from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
-from gesturekit.cli.common import add_plugin_options, add_tracker_options, tracker_options_from
+from gesturekit.chain.builder import Chain
+from gesturekit.cli.common import add_config_options, add_plugin_options, add_tracker_options, settings_from_args
 from gesturekit.sources.recording import ReplaySource
 from gesturekit.values import GestureEvent
 
@@ -42,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="canonical JSON events on stdout (the stdout sink)")
     p.add_argument("--all", action="store_true", help="also list every hold and update event")
     p.add_argument("--realtime", action="store_true", help="replay at the session's own pace")
+    add_config_options(p)
     add_tracker_options(p)
     add_plugin_options(p)
     p.set_defaults(func=run)
@@ -191,19 +190,13 @@ def _fmt_values(values: Mapping[str, float]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the demo: live when a camera is asked for (or camera 0 opens), else the replay."""
     live = args.camera is not None or (not args.synthetic and not args.session and camera_available(0))
-    pm = get_plugin_manager(args.plugin_path)
-    sink = collect_factories(pm, "sinks")["stdout"]({}) if args.json else None
     out = sys.stdout
     if live:
-        from gesturekit.sources import ThreadedReader, open_source
-
         index = 0 if args.camera is None else args.camera
         if not camera_available(index):
             raise SourceError(f"camera {index} cannot be opened; run `gesturekit demo` without --camera "
                               "for the synthetic replay")
-        source = open_source(str(index))
-        items: Iterable = ThreadedReader(source)
-        opts = tracker_options_from(args, mode="video", live=True)
+        settings = settings_from_args(args, source={"uri": str(index)})
         script: list = []
         if not args.json:
             out.write(f"gesturekit demo: live from camera {index} (mirrored selfie view). Ctrl-C to stop.\n\n")
@@ -212,15 +205,13 @@ def run(args: argparse.Namespace) -> int:
         if not path.exists():
             raise SourceError(f"demo session not found: {path} (reinstall gesturekit, or regenerate it with "
                               "`cd tests && python -m synthetic.demo_session`)")
-        source = ReplaySource(str(path), realtime=args.realtime)
-        items = source
-        opts = tracker_options_from(args, mode="video", live=False)
+        settings = settings_from_args(args, source={"uri": str(path), "realtime": bool(args.realtime)})
         head = _read_header(path)
         script = _performer_rows(head.get("script", ()))
-        frames = source.frames
-        span = frames[-1].t - frames[0].t if frames else 0.0
         synthetic = bool(head.get("synthetic")) or not args.session
         if not args.json:
+            frames = ReplaySource(str(path)).frames
+            span = frames[-1].t - frames[0].t if frames else 0.0
             kind = "SYNTHETIC input: a computer-generated hand, not a camera" if synthetic else "a landmark recording"
             out.write(f"gesturekit demo - {kind}.\n"
                       f"Replaying {path.name} ({len(frames)} frames, {span:.1f} s) through the real gesture "
@@ -228,33 +219,22 @@ def run(args: argparse.Namespace) -> int:
                       f"Live camera: gesturekit demo --camera 0   Raw events: gesturekit demo --json\n\n")
         elif synthetic:
             print("gesturekit demo: the input is SYNTHETIC (a computer-generated hand, no camera)", file=sys.stderr)
-    classifiers = build_classifiers(pm, mirrored=opts.mirrored)
-    if not classifiers and not args.json:
+    if not args.json:
+        settings.sinks.clear()  # the event log below is the output
+    chain = Chain(settings, default_sink="stdout" if args.json else None)
+    if not chain.parts.classifiers and not args.json:
         out.write("note: no gesture classifiers are configured, so no events will appear.\n")
     log = EventLog(out, script, show_all=args.all)
     if not args.json:
         log.header()
     t0, n = time.perf_counter(), 0
-    engine = build_engine(classifiers)
-    with Pipeline(pm, opts, classifiers=classifiers, engine=engine, source_name=source.name) as pipe:
-        pipe.startup()
-        try:
-            for result in pipe.run(items):
-                n += not result.tail
-                if sink is None:
-                    log.advance(result.frame.t)
+    with chain:
+        for result in chain.run():
+            n += not result.tail
+            if not args.json:
+                log.advance(result.frame.t)
                 for ev in result.events:
-                    if sink is not None:
-                        sink.send(ev)
-                    else:
-                        log.event(ev)
-                pipe.notify_events(result.events)
-        finally:
-            if live:
-                items.close()  # type: ignore[attr-defined]
-            pipe.shutdown()
-            if sink is not None:
-                sink.close()
+                    log.event(ev)
     elapsed = time.perf_counter() - t0
     if not args.json:
         log.flush()

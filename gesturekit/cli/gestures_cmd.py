@@ -9,13 +9,17 @@ from typing import Any
 
 from gesturekit._exceptions import InputError
 from gesturekit.classifiers.rules import (
-    RulesClassifier,
     builtin_library_path,
-    check_library,
-    load_definitions,
+    check_files,
     load_library,
 )
-from gesturekit.cli.common import add_tracker_options, tracker_options_from
+from gesturekit.cli.common import (
+    add_config_options,
+    add_plugin_options,
+    add_tracker_options,
+    positive_int,
+    settings_from_args,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,10 +28,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    f"lives in {builtin_library_path()}.")
     gsub = p.add_subparsers(dest="gestures_command", metavar="ACTION")
 
-    v = gsub.add_parser("validate", help="check gesture files (file, line and field of each error)")
+    v = gsub.add_parser("validate", help="check gesture files (file, line and field of every error)",
+                        description="Check gesture files as the rules classifier would load them: every error of "
+                                    "every file, one line each (exit status 2 if any). By default they are checked "
+                                    "with the built-in library: a built-in name is taken, 'unless' may name "
+                                    "built-in gestures.")
     v.add_argument("files", nargs="+", metavar="FILE", help="YAML gesture files or folders")
-    v.add_argument("--with-builtin", action="store_true", help="also check them against the built-in library "
-                                                                 "(name clashes, 'unless' references)")
+    lib = v.add_mutually_exclusive_group()
+    lib.add_argument("--with-builtin", action="store_true",
+                     help="check them with the built-in library (the default; kept for old scripts)")
+    lib.add_argument("--no-builtin", action="store_true",
+                     help="check them as a library of their own, as a config with 'builtin: false' loads them "
+                          "(they may reuse built-in names)")
     v.set_defaults(func=run_validate)
 
     ls = gsub.add_parser("list", help="list the gestures (built-in and your own)")
@@ -40,12 +52,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                      "distances and every condition of every gesture with its measured value.")
     ex.add_argument("images", nargs="*", metavar="IMAGE", help="image files")
     ex.add_argument("--source", metavar="SRC", help="a video, camera, folder or landmark recording instead")
-    ex.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames of --source")
+    ex.add_argument("--max-frames", type=positive_int, default=None, metavar="N",
+                    help="stop after N frames of --source")
     ex.add_argument("--only", action="append", default=[], metavar="GESTURE",
                     help="show the conditions of these gestures only (repeatable)")
     ex.add_argument("--json", action="store_true", help="one JSON object per frame")
-    _add_library_options(ex)
+    ex.add_argument("--no-builtin", action="store_true", help="leave out the built-in library")
+    add_config_options(ex)
     add_tracker_options(ex)
+    add_plugin_options(ex)
     ex.set_defaults(func=run_explain)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -57,12 +72,14 @@ def _add_library_options(p: argparse.ArgumentParser) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    defs = load_definitions(args.files, check=not args.with_builtin)
-    if args.with_builtin:
-        check_library(load_definitions([builtin_library_path()], check=False) + defs)
+    defs, errors = check_files(args.files, builtin=not getattr(args, "no_builtin", False))
+    for e in errors:
+        print(f"gesturekit: error: {e}", file=sys.stderr)
+    bad = {e.file for e in errors}
     for d in defs:
-        print(f"{d.file}: ok ({d.name}, {d.kind}, hands: {d.hands})")
-    return 0
+        if d.file not in bad:
+            print(f"{d.file}: ok ({d.name}, {d.kind}, hands: {d.hands})")
+    return 2 if errors else 0
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -78,40 +95,38 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from gesturekit.sources import open_source, read_image
-    from gesturekit.tracking import Tracker
+    from gesturekit.chain.builder import Chain
+    from gesturekit.sources.images import ImageSource, expand_images
 
     if bool(args.images) == bool(args.source):
         raise InputError("give either IMAGE files or --source SRC")
-    library = load_library(args.gestures, builtin=not args.no_builtin)
-    unknown = [g for g in args.only if g not in {d.name for d in library}]
+    extra: dict[str, Any] = {}
+    if args.no_builtin:
+        extra["classifiers"] = {"rules": {"builtin": False}}
+    if args.images:
+        files = [f for spec in args.images for f in expand_images(spec)]
+        settings = settings_from_args(args, tracker={"mode": "image"}, **extra)
+    else:
+        settings = settings_from_args(args, source={"uri": args.source, "max_frames": args.max_frames}, **extra)
+    settings.sinks.clear()
+    settings.observers.clear()
+    chain = Chain(settings)
+    explainers = {n: c for n, c in chain.parts.classifiers.items() if callable(getattr(c, "explain_last", None))}
+    if not explainers:
+        raise InputError("no classifier here can explain itself (the rules classifier is turned off)")
+    known = {g for c in explainers.values() for g in getattr(c, "names", ())}
+    unknown = [g for g in args.only if g not in known]
     if unknown:
         raise InputError(f"unknown gesture(s) {', '.join(unknown)}; see 'gesturekit gestures list'")
-    source = open_source(args.source) if args.source else None
-    # The rules must know the view the tracker assumes: cameras default to a mirrored selfie view.
-    live = source.live if source is not None else False
-    opts = tracker_options_from(args, mode=source.mode if source is not None else "image", live=live)
-    clf = RulesClassifier(library, mirrored=opts.mirrored)
-    if args.images:
-        images = [(f, read_image(f)) for f in args.images]
-        with Tracker(opts) as tracker:
-            for i, (f, img) in enumerate(images):
-                clf.reset()  # each image on its own
-                frame = tracker.process(img, t=0.0, index=i, source=f)
-                _print_explanation(f, frame, clf.explain(frame), args)
-        return 0
-    assert source is not None
-    try:
-        with Tracker(opts) as tracker:
-            for n, item in enumerate(source):
-                if args.max_frames is not None and n >= args.max_frames:
-                    break
-                frame = item.frame if item.frame is not None else tracker.process(
-                    item.image, t=item.t, index=item.index, source=source.name)
-                _print_explanation(f"{source.name} frame {frame.index} t={frame.t:.3f}", frame, clf.explain(frame),
-                                   args)
-    finally:
-        source.close()
+    items = ImageSource(files) if args.images else None
+    with chain:
+        for result in chain.run(items):
+            if result.tail:
+                continue
+            frame = result.frame
+            title = frame.source if args.images else f"{frame.source} frame {frame.index} t={frame.t:.3f}"
+            hands = [h for c in explainers.values() for h in c.explain_last()]
+            _print_explanation(title, frame, hands, args)
     return 0
 
 

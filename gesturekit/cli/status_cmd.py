@@ -46,12 +46,12 @@ def run(args: argparse.Namespace) -> int:
         from gesturekit.daemon import load_config
 
         cfg = load_config(args.config)
-        if not cfg.health.get("enabled", True):
+        if not cfg.health.enabled:
             raise GestureKitError(f"{args.config} turns the status endpoint off (health.enabled: false)")
-        host = cfg.health["host"]
+        host = cfg.health.host
         host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        url = f"http://{host}:{cfg.health['port']}/status"
-        token = token or cfg.health.get("token")
+        url = f"http://{host}:{cfg.health.port}/status"
+        token = token or cfg.health.token
     st = fetch_status(url, token)
     if args.json:
         print(json.dumps(st, indent=1))

@@ -4,8 +4,8 @@
 The config reference is ``docs/daemon.md``.
 """
 
-from gesturekit.daemon.config import DaemonConfig, load_config, load_yaml_with_lines, parse_config
+from gesturekit.daemon.config import check_daemon_settings, load_config
 from gesturekit.daemon.health import HealthServer
 from gesturekit.daemon.runner import Daemon
 
-__all__ = ["Daemon", "DaemonConfig", "HealthServer", "load_config", "load_yaml_with_lines", "parse_config"]
+__all__ = ["Daemon", "HealthServer", "load_config", "check_daemon_settings"]

@@ -14,52 +14,28 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from gesturekit._exceptions import ConfigError, GestureKitError, SourceError
 from gesturekit.bus import EventBus, sink_connected
-from gesturekit.chain.builder import build_engine
-from gesturekit.chain.guard import Guarded, call_hook_isolated
+from gesturekit.chain.builder import Chain, ChainParts, build_sinks, redact_secrets
 from gesturekit.chain.pipeline import Pipeline
-from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
-from gesturekit.daemon.config import DaemonConfig, load_config
+from gesturekit.daemon.config import check_daemon_settings, load_config
 from gesturekit.daemon.health import HealthServer
-from gesturekit.sources import ThreadedReader, open_source
-from gesturekit.tracking import TrackerOptions
+from gesturekit.settings import Settings
+from gesturekit.sources import ThreadedReader
+from gesturekit.util.retry import Backoff
 from gesturekit.values import GestureEvent
 
 __all__ = ["Daemon", "redact_secrets"]
 
 log = logging.getLogger("gesturekit.daemon")
-
-#: Words that make a config key secret (matched against the key's ``_``/``-`` separated parts).
-SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "token", "secret", "key", "apikey", "credentials"})
-REDACTED = "***"
-
-
-def _is_secret_key(key: Any) -> bool:
-    parts = str(key).lower().replace("-", "_").split("_")
-    return any(p in SECRET_WORDS for p in parts)
-
-
-def redact_secrets(value: Any) -> Any:
-    """A deep copy of ``value`` with the values of secret-looking keys (``password``, ``token``,
-    ``secret``, ``key``, ``api_key``, ...) replaced by ``"***"``."""
-    if isinstance(value, Mapping):
-        return {k: (REDACTED if _is_secret_key(k) and not isinstance(v, (Mapping, list, tuple)) and v is not None
-                    else redact_secrets(v)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_secrets(v) for v in value]
-    return copy.deepcopy(value)
-
 
 def _start_error(name: str, e: BaseException) -> GestureKitError:
     """One line for a sink whose ``open()`` raised."""
@@ -77,13 +53,6 @@ def _strip_field(e: ConfigError) -> str:
     return msg
 
 
-class _PipelineParts:
-    """What a reload hands to the pipeline thread."""
-
-    def __init__(self, tracker: TrackerOptions, classifiers: dict[str, Any], engine: Any) -> None:
-        self.tracker, self.classifiers, self.engine = tracker, classifiers, engine
-
-
 class Daemon:
     """Runs one validated :class:`DaemonConfig` until stopped.
 
@@ -91,22 +60,23 @@ class Daemon:
     :param install_signals: handle SIGTERM/SIGINT/SIGHUP (only possible on the main thread).
     """
 
-    def __init__(self, config: DaemonConfig, install_signals: bool = True) -> None:
-        self.config = config
+    def __init__(self, config: Settings, install_signals: bool = True) -> None:
+        self.config = check_daemon_settings(config)
         self.install_signals = install_signals
-        self.pm = get_plugin_manager(config.plugin_paths)
-        self._guards: dict[str, Guarded] = {}
+        # the chain builds (and so validates) everything before anything starts
+        self.chain = Chain(config)
+        self.pm = self.chain.pm
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._reload_requested = False
         self._restart_source = threading.Event()
-        self._pending_parts: _PipelineParts | None = None
+        self._pending_parts: ChainParts | None = None
         self._parts_lock = threading.Lock()
         self._signals = 0
         self._forced = False
         self._failed_sinks: dict[str, str] = {}  # sinks that could not (re)start on a reload
         self._fatal: BaseException | None = None
-        self.bus: EventBus | None = None
+        self.bus: Any = None
         self.health: HealthServer | None = None
         self._started = time.time()
         self.frames = 0
@@ -122,31 +92,15 @@ class Daemon:
         self.reloads = 0
         self._last_t, self._last_index = 0.0, -1
         self._t_offset, self._index_offset = 0.0, 0
-        # validate everything that can be validated before anything starts
-        self._sink_factories = collect_factories(self.pm, "sinks")
-        self._sinks = self.build_sinks(config)
-        self._parts = self.build_parts(config)
+        self._sinks = self.chain.sinks
+        self._parts = self.chain.parts
+        self._reload_errors = 0
+        self._last_reload_error = ""
 
     # building ---------------------------------------------------------------------------------
-    def build_sinks(self, config: DaemonConfig, names: list[str] | None = None) -> dict[str, Any]:
+    def build_sinks(self, config: Settings, names: list[str] | None = None) -> dict[str, Any]:
         """Construct (not open) the named sinks of ``config``; constructing validates them."""
-        out = {}
-        for name in names if names is not None else list(config.sinks):
-            typ = str(config.sinks[name].get("type", name))
-            factory = self._sink_factories.get(typ)
-            if factory is None:
-                known = ", ".join(sorted(self._sink_factories))
-                raise config.error(f"unknown sink type {typ!r}; installed sinks: {known}", f"sinks.{name}.type")
-            try:
-                out[name] = factory(config.sink_options(name))
-            except ConfigError as e:
-                sub = f"sinks.{name}.{e.field}" if e.field else f"sinks.{name}"
-                raise config.error(_strip_field(e), sub) from None
-            except GestureKitError:
-                raise
-            except (ValueError, TypeError, KeyError) as e:
-                raise config.error(f"{type(e).__name__}: {e}", f"sinks.{name}") from None
-        return out
+        return build_sinks(self.pm, config, names)
 
     def check_sinks(self) -> None:
         """Open and close every sink of the config (what ``daemon --check`` does): a port in use,
@@ -167,71 +121,23 @@ class Daemon:
                 except Exception as e:
                     raise GestureKitError(f"sink {name!r} failed to close: {type(e).__name__}: {e}") from None
 
-    def build_parts(self, config: DaemonConfig) -> _PipelineParts:
-        """Tracker options, classifiers and temporal engine for ``config``."""
-        t = config.tracker
-        live = self._uri_is_live(config.source)
-        opts = TrackerOptions(
-            model=t.get("model", "full"), device=t.get("device", "cpu"), max_hands=t.get("max_hands", 2),
-            min_detection_confidence=t.get("min_detection_confidence", 0.5),
-            min_presence_confidence=t.get("min_presence_confidence", 0.5),
-            min_tracking_confidence=t.get("min_tracking_confidence", 0.5),
-            mirrored=t["mirrored"] if t.get("mirrored") is not None else live,
-            smoothing=bool(t.get("smooth", False)),
-        )
-        try:
-            opts.validate()
-        except GestureKitError as e:
-            raise ConfigError(str(e), file=config.path, line=config.lines.get("tracker")) from None
-        factories = collect_factories(self.pm, "classifiers")
-        classifiers: dict[str, Any] = {}
-        if "rules" not in config.classifiers:  # the YAML gesture library, with the config's gesture files
-            if "rules" in factories:
-                classifiers["rules"] = factories["rules"]({"gestures": list(config.gestures), "builtin": True,
-                                                           "mirrored": opts.mirrored})
-        for name, section in config.classifiers.items():
-            typ = section.get("type", name)
-            if typ not in factories:
-                raise config.error(f"unknown classifier type {typ!r}; installed: {', '.join(sorted(factories))}",
-                                   f"classifiers.{name}.type")
-            try:
-                classifiers[name] = factories[typ]({k: v for k, v in section.items() if k != "type"})
-            except ConfigError as e:
-                raise config.error(_strip_field(e), f"classifiers.{name}" + (f".{e.field}" if e.field else "")) \
-                    from None
-        engine = build_engine(classifiers, source=self._source_label(config))
-        return _PipelineParts(opts, classifiers, engine)
+    def build_parts(self, config: Settings) -> ChainParts:
+        """Tracker options, classifiers, temporal engine and observers for ``config``."""
+        return self.chain.build_parts(config)
 
     @staticmethod
-    def _source_label(config: DaemonConfig) -> str:
-        uri = str(config.source.get("uri", config.source.get("type", "")))
-        if uri.isdigit():
-            return f"camera:{uri}"
-        return uri.split("@")[-1] if "://" in uri else os.path.basename(uri)
-
-    @staticmethod
-    def _uri_is_live(source: Mapping[str, Any]) -> bool:
-        uri = str(source.get("uri", ""))
-        return uri.isdigit() or "://" in uri or ("type" in source and "uri" not in source)
+    def _uri_is_live(config: Settings) -> bool:
+        return bool(config.source is not None and config.source.live)
 
     def _open_source(self) -> Any:
-        src = self.config.source
-        if "type" in src:
-            factories = collect_factories(self.pm, "sources")
-            typ = src["type"]
-            if typ not in factories:
-                raise self.config.error(f"unknown source type {typ!r}; installed: {', '.join(sorted(factories))}",
-                                        "source.type")
-            return factories[typ]({k: v for k, v in src.items() if k != "type"})
-        return open_source(src["uri"], realtime=bool(src.get("realtime", False)),
-                           reconnect=bool(src.get("reconnect", True)))
+        self.chain.settings = self.config
+        return self.chain.open_source()
 
     # status -----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """What ``gesturekit status`` and the status endpoint show."""
         src = self._source
         reconnects = self.source_reopens + int(getattr(src, "reconnects", 0) or 0)
-        pipe = self._pipe
         return {
             "status": "stopping" if self._stop.is_set() else "running",
             "pid": os.getpid(),
@@ -243,7 +149,10 @@ class Daemon:
             "fps": round(self._fps, 2),
             "events": self.events,
             "reloads": self.reloads,
-            "plugin_errors": pipe.failures() if pipe is not None else {},
+            "plugin_errors": self.pm.failures.snapshot()["errors"],
+            "plugins_disabled": self.pm.failures.snapshot()["disabled"],
+            "reload_errors": self._reload_errors,
+            "last_reload_error": self._last_reload_error,
             "sinks": self._sink_status(),
         }
 
@@ -295,23 +204,20 @@ class Daemon:
             for s in ("SIGTERM", "SIGINT", "SIGHUP"):
                 if hasattr(signal, s):
                     previous[s] = signal.signal(getattr(signal, s), self._on_signal)
-        self.bus = EventBus(queue_size=int(cfg.bus.get("queue_size", 1024)),
-                            frame_rate=float(cfg.bus.get("frame_rate", 15)))
         thread = None
         try:
+            self.bus = self.chain.bus = EventBus(queue_size=cfg.bus.queue_size, frame_rate=cfg.bus.frame_rate)
             for name, sink in self._sinks.items():
                 self._add_sink(name, sink, cfg)
             self._warn_disconnected(list(self._sinks))
-            if cfg.health.get("enabled", True):
-                self.health = HealthServer(self.status, cfg.health["host"], int(cfg.health["port"]),
-                                           cfg.health.get("token"))
+            if cfg.health.enabled:
+                self.health = HealthServer(self.status, cfg.health.host, cfg.health.port, cfg.health.token)
                 self.health.start()
-            call_hook_isolated(self.pm.hook.gesturekit_configure, self._guards, config=redact_secrets(cfg.raw),
-                               plugin_config=cfg.plugins)
-            call_hook_isolated(self.pm.hook.gesturekit_startup, self._guards)
+            self.pm.hook.gesturekit_configure(config=redact_secrets(cfg.raw), plugin_config=dict(cfg.plugins))
+            self.pm.hook.gesturekit_startup()
             thread = threading.Thread(target=self._pipeline_main, name="gesturekit-pipeline", daemon=True)
             thread.start()
-            log.info("daemon running: source %s, sinks %s", cfg.source.get("uri", cfg.source.get("type")),
+            log.info("daemon running: source %s, sinks %s", cfg.source.uri or cfg.source.type,
                      ", ".join(self._sinks))
             self._main_loop(thread)
         finally:
@@ -324,18 +230,18 @@ class Daemon:
             raise GestureKitError(f"the pipeline failed: {type(self._fatal).__name__}: {self._fatal}")
         return 0
 
-    def _add_sink(self, name: str, sink: Any, cfg: DaemonConfig) -> None:
+    def _add_sink(self, name: str, sink: Any, cfg: Settings) -> None:
         section = cfg.sinks[name]
         try:
-            self.bus.add_sink(name, sink, queue_size=section.get("queue_size"), durable=section.get("durable"))
+            self.bus.add_sink(name, sink, queue_size=section.queue_size, durable=section.durable)
         except Exception as e:  # a third-party sink may raise anything: one line, never a traceback
             raise _start_error(name, e) from None
 
-    def _replace_sink(self, name: str, sink: Any, cfg: DaemonConfig) -> None:
+    def _replace_sink(self, name: str, sink: Any, cfg: Settings) -> None:
         section = cfg.sinks[name]
         try:
-            self.bus.replace_sink(name, sink, timeout=float(cfg.bus.get("drain_timeout", 5)),
-                                  queue_size=section.get("queue_size"), durable=section.get("durable"))
+            self.bus.replace_sink(name, sink, timeout=cfg.bus.drain_timeout, queue_size=section.queue_size,
+                                  durable=section.durable)
         except Exception as e:
             raise _start_error(name, e) from None
 
@@ -356,7 +262,7 @@ class Daemon:
                         "its events are queued" if durable else "its events may be lost")
 
     def _main_loop(self, thread: threading.Thread) -> None:
-        interval = float(self.config.bus.get("stats_interval", 60))
+        interval = self.config.bus.stats_interval
         next_stats = time.monotonic() + interval
         while True:
             self._wake.wait(0.5)
@@ -374,7 +280,7 @@ class Daemon:
 
     def _shutdown(self, thread: threading.Thread | None) -> None:
         self._stop.set()
-        drain = float(self.config.bus.get("drain_timeout", 5))
+        drain = self.config.bus.drain_timeout
         if thread is not None:
             deadline = time.monotonic() + min(5.0, max(1.0, drain))
             while thread.is_alive() and not self._forced and time.monotonic() < deadline:
@@ -383,7 +289,7 @@ class Daemon:
                 log.warning("the pipeline did not stop in time (a source is stuck); shutting down anyway")
         if self.bus is not None:
             self.bus.close(drain)
-        call_hook_isolated(self.pm.hook.gesturekit_shutdown, self._guards)
+        self.pm.hook.gesturekit_shutdown()
         if self.health is not None:
             self.health.close()
         if thread is not None:
@@ -397,20 +303,22 @@ class Daemon:
             if new.plugin_paths != old.plugin_paths:
                 log.warning("plugin_paths changed: that takes a restart; the other changes are applied")
             # a sink that failed to (re)start on an earlier reload is tried again
-            changed = [n for n in new.sinks if old.sinks.get(n) != new.sinks[n] or n in self._failed_sinks]
+            old_sinks, new_sinks = old.enabled_sinks(), new.enabled_sinks()
+            changed = [n for n in new_sinks if old_sinks.get(n) != new_sinks[n] or n in self._failed_sinks]
             fresh = self.build_sinks(new, changed)
             parts = None
-            if ((new.tracker, new.gestures, new.classifiers) != (old.tracker, old.gestures, old.classifiers)
-                    or self._uri_is_live(new.source) != self._uri_is_live(old.source)):
+            if ((new.tracker, new.gestures, new.classifiers, new.temporal, new.observers)
+                    != (old.tracker, old.gestures, old.classifiers, old.temporal, old.observers)
+                    or self._uri_is_live(new) != self._uri_is_live(old)):
                 parts = self.build_parts(new)
-        except GestureKitError as e:
-            log.error("reload failed, keeping the running config: %s", e)
+        except BaseException as e:  # a third-party factory may raise anything (even SystemExit)
+            text = str(e) if isinstance(e, GestureKitError) else f"{type(e).__name__}: {e}"
+            log.error("reload failed, keeping the running config: %s", text)
+            self._reload_errors += 1
+            self._last_reload_error = text[:300]
             return
-        except Exception as e:  # a third-party factory may raise anything
-            log.error("reload failed, keeping the running config: %s: %s", type(e).__name__, e)
-            return
-        drain = float(new.bus.get("drain_timeout", 5))
-        removed = [n for n in old.sinks if n not in new.sinks]
+        drain = new.bus.drain_timeout
+        removed = [n for n in old_sinks if n not in new_sinks]
         for n in removed:
             self.bus.remove_sink(n, drain)
             self._sinks.pop(n, None)
@@ -440,25 +348,22 @@ class Daemon:
         if new.source != old.source:
             self._restart_source.set()
         self.reloads += 1
-        kept = [n for n in new.sinks if n not in fresh]
+        kept = [n for n in new_sinks if n not in fresh]
         log.info("config reloaded: kept sinks [%s], restarted [%s], started [%s], removed [%s], failed [%s]",
                  ", ".join(kept), ", ".join(restarted), ", ".join(started), ", ".join(removed), ", ".join(failed))
 
     # pipeline thread --------------------------------------------------------------------------
     def _emit(self, events: list[GestureEvent]) -> None:
-        for ev in events:
-            self.events += 1
-            call_hook_isolated(self.pm.hook.gesturekit_event, self._guards, event=ev)
-            self.bus.publish(ev)
+        self.chain.emit(events)
+        self.events = self.chain.events
 
-    def _make_pipe(self, parts: _PipelineParts) -> Pipeline:
-        return Pipeline(self.pm, parts.tracker, classifiers=parts.classifiers, engine=parts.engine,
-                        source_name=self.source_name)
+    def _make_pipe(self, parts: ChainParts) -> Pipeline:
+        return self.chain.make_pipeline(parts)
 
     def _label_engine(self, pipe: Pipeline) -> None:
         """Events carry the current config's source label (a reload may change the source)."""
         if pipe.engine is not None and hasattr(pipe.engine, "source"):
-            pipe.engine.source = self._source_label(self.config)
+            pipe.engine.source = self.config.source.label if self.config.source is not None else ""
 
     def _apply_pending_parts(self) -> None:
         """Swap in the pipeline of a reload: the old engine ends its gestures, the new one goes on
@@ -489,7 +394,7 @@ class Daemon:
                 log.exception("the replaced pipeline failed to close")
 
     def _pipeline_main(self) -> None:
-        backoff, max_backoff = 0.5, 8.0
+        backoff = Backoff(0.5, 8.0)
         self._pipe = self._make_pipe(self._parts)
         try:
             while not self._stop.is_set():
@@ -498,16 +403,16 @@ class Daemon:
                     self._restart_source.clear()
                     if self._pipe.engine is not None:
                         self._emit(self._pipe.engine.finish(self._last_t))
-                live = self._uri_is_live(self.config.source)
+                live = self._uri_is_live(self.config)
                 try:
                     source = self._open_source()
                 except SourceError as e:
                     if not live:
                         raise
                     self.source_state = "unavailable"
-                    log.warning("source unavailable (%s); retrying in %.1f s", e, backoff)
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, max_backoff)
+                    delay = backoff.next()
+                    log.warning("source unavailable (%s); retrying in %.1f s", e, delay)
+                    self._stop.wait(delay)
                     self.source_reopens += 1
                     continue
                 live = bool(getattr(source, "live", live))
@@ -524,16 +429,16 @@ class Daemon:
                     if not live:
                         raise
                     self.source_state = "reconnecting"
-                    log.warning("source %s lost (%s); reconnecting in %.1f s", self.source_name, e, backoff)
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2, max_backoff)
+                    delay = backoff.next()
+                    log.warning("source %s lost (%s); reconnecting in %.1f s", self.source_name, e, delay)
+                    self._stop.wait(delay)
                     self.source_reopens += 1
                     continue
                 finally:
                     reader.close()
-                backoff = 0.5
+                backoff.reset()
                 if outcome == "end":
-                    if bool(self.config.source.get("loop", False)):
+                    if self.config.source.loop:
                         continue
                     log.info("source %s ended", self.source_name)
                     self.source_state = "ended"
@@ -569,8 +474,9 @@ class Daemon:
                     fr = dataclasses.replace(fr, t=fr.t + self._t_offset, index=fr.index + self._index_offset)
                 item = dataclasses.replace(item, t=item.t + self._t_offset, index=item.index + self._index_offset,
                                            frame=fr)
-            frame = pipe.frame_for(item)
-            result = pipe.process(frame)
+            result = self.chain.step(item, pipe)
+            frame = result.frame
+            self.events = self.chain.events
             self._last_t, self._last_index = frame.t, frame.index
             now = time.monotonic()
             if self._last_frame_time:
@@ -578,6 +484,4 @@ class Daemon:
                 self._fps = 0.9 * self._fps + 0.1 * (1.0 / dt) if dt > 0 else self._fps
             self._last_frame_time = now
             self.frames += 1
-            self._emit(result.events)
-            self.bus.publish_frame(frame)
         return "end"

@@ -16,9 +16,11 @@ __all__ = [
 ]
 
 
-def open_source(spec: str, realtime: bool = False, reconnect: bool = True) -> Source:
+def open_source(spec: str, realtime: bool = False, reconnect: bool = True, max_pixels: int | None = None) -> Source:
     """Open ``spec``: a camera index (``0``), ``rtsp://``/``http(s)://`` URL, landmark
-    recording (``.jsonl``), image file / directory / glob, or video file."""
+    recording (``.jsonl``), image file / directory / glob, or video file.
+
+    ``max_pixels`` raises (or with ``0`` lifts) the limit on image and video frame sizes."""
     from gesturekit.sources.recording import ReplaySource
 
     spec = str(spec)
@@ -29,7 +31,7 @@ def open_source(spec: str, realtime: bool = False, reconnect: bool = True) -> So
     if spec.endswith((".jsonl", ".ndjson")):
         return ReplaySource(spec, realtime=realtime)
     if os.path.isdir(spec) or any(c in spec for c in "*?[") or spec.lower().endswith(IMAGE_EXTENSIONS):
-        return ImageSource(spec)
+        return ImageSource(spec, max_pixels=max_pixels)
     if not os.path.exists(spec):
         raise SourceError(f"file not found: {spec}")
-    return VideoFileSource(spec, realtime=realtime)
+    return VideoFileSource(spec, realtime=realtime, max_pixels=max_pixels)

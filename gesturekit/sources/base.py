@@ -40,6 +40,9 @@ class Source(Protocol):
     live: bool
     #: "video" (one stream, tracked over time) or "image" (independent images).
     mode: str
+    # Optional: ``prefetch`` (int), the most items decoded ahead of the consumer; a
+    # ThreadedReader queues no more than that (image folders: 1, so large images are not all
+    # held in memory at once).
 
     def __iter__(self) -> Iterator[SourceItem]: ...
 
@@ -54,12 +57,15 @@ class ThreadedReader:
 
     Files never drop a frame (the decoder waits for the tracker). Live sources keep only the
     newest frames: when the queue is full the oldest item is dropped and counted in
-    :attr:`dropped`.
+    :attr:`dropped`. A source's ``prefetch`` attribute, when it has one, lowers ``maxsize``.
     """
 
     def __init__(self, source: Source, maxsize: int = 4) -> None:
         self.source = source
         self.dropped = 0
+        prefetch = getattr(source, "prefetch", None)
+        if isinstance(prefetch, int) and prefetch >= 1:
+            maxsize = min(maxsize, prefetch)
         # A live source keeps one slot: the tracker always gets the newest frame.
         self._q: queue.Queue = queue.Queue(maxsize=1 if source.live else maxsize)
         self._stop = threading.Event()
@@ -89,9 +95,23 @@ class ThreadedReader:
                 continue
         return False
 
+    def _room(self) -> bool:
+        """Wait until the queue has a free slot (files: nothing is decoded before it has one)."""
+        with self._q.not_full:  # notified by every get()
+            while not self._stop.is_set():
+                if self._q.maxsize <= 0 or self._q._qsize() < self._q.maxsize:
+                    return True
+                self._q.not_full.wait(0.1)
+        return False
+
     def _run(self) -> None:
         try:
-            for item in self.source:
+            it = iter(self.source)
+            while self.source.live or self._room():
+                try:
+                    item = next(it)
+                except StopIteration:
+                    break
                 if not self._put(item):
                     return
         except BaseException as e:  # handed to the consumer thread

@@ -1,4 +1,10 @@
-"""Landmark recordings: JSON lines of Frames (written by ``run --record-landmarks``)."""
+"""Landmark recordings: JSON lines of Frames (written by ``run --record-landmarks``).
+
+A recording starts with a header line ``{"format": "gesturekit.frames/1", ...}`` (files written
+with ``--frames-jsonl`` have none). Every line is strict JSON: a recording with ``NaN`` or
+infinite keypoints, an unknown ``format``, or no line at all is refused with a
+:class:`~gesturekit.SourceError` naming the file (and the line).
+"""
 
 from __future__ import annotations
 
@@ -30,10 +36,10 @@ class FrameWriter:
             raise SourceError(f"cannot write {path}: {e.strerror}") from None
         self.ndigits = ndigits
         if header:
-            self._f.write(json.dumps({"format": RECORDING_FORMAT, "created": time.time()}) + "\n")
+            self._f.write(json.dumps({"format": RECORDING_FORMAT, "created": time.time()}, allow_nan=False) + "\n")
 
     def write(self, frame: Frame) -> None:
-        self._f.write(json.dumps(frame.to_dict(self.ndigits), separators=(",", ":")) + "\n")
+        self._f.write(json.dumps(frame.to_dict(self.ndigits), separators=(",", ":"), allow_nan=False) + "\n")
 
     def close(self) -> None:
         self._f.close()
@@ -43,6 +49,19 @@ class FrameWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NonFinite(name)
+
+
+def _short(v: object) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
 
 
 class ReplaySource:
@@ -66,17 +85,38 @@ class ReplaySource:
             f = open(self.path, encoding="utf-8")
         except OSError as e:
             raise SourceError(f"cannot read {self.path}: {e.strerror}") from None
+        lines = 0
         with f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    d = json.loads(line)
-                    if "format" in d and "index" not in d:
+            try:
+                for n, line in enumerate(f, 1):
+                    if not line.strip():
                         continue
-                    yield Frame.from_dict(d)
-                except (ValueError, KeyError, TypeError) as e:
-                    raise SourceError(f"{self.path}:{n}: not a gesturekit landmark recording line ({e})") from None
+                    lines += 1
+                    try:
+                        d = json.loads(line, parse_constant=_refuse_constant)
+                    except _NonFinite as e:
+                        raise SourceError(f"{self.path}:{n}: {e} is not allowed in a landmark recording "
+                                          "(keypoints must be finite numbers)") from None
+                    except ValueError as e:
+                        raise SourceError(f"{self.path}:{n}: not a gesturekit landmark recording line "
+                                          f"(not JSON: {e})") from None
+                    if isinstance(d, dict) and "format" in d and "index" not in d:
+                        if d["format"] != RECORDING_FORMAT:
+                            raise SourceError(f"{self.path}:{n}: unknown recording format {_short(d['format'])} "
+                                              f"(this gesturekit reads {RECORDING_FORMAT})")
+                        continue
+                    try:
+                        if not isinstance(d, dict):
+                            raise TypeError(f"a JSON {type(d).__name__}, not an object")
+                        yield Frame.from_dict(d)
+                    except (ValueError, KeyError, TypeError) as e:
+                        what = f"missing key {e}" if isinstance(e, KeyError) else str(e)
+                        raise SourceError(f"{self.path}:{n}: not a gesturekit landmark recording line "
+                                          f"({what})") from None
+            except UnicodeDecodeError:
+                raise SourceError(f"{self.path}: not a gesturekit landmark recording (not UTF-8 text)") from None
+        if lines == 0:
+            raise SourceError(f"{self.path}: empty landmark recording (no header, no frames)")
 
     def __iter__(self) -> Iterator[SourceItem]:
         start = time.monotonic()

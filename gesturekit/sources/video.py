@@ -12,6 +12,7 @@ import cv2
 
 from gesturekit._exceptions import SourceError
 from gesturekit.sources.base import SourceItem
+from gesturekit.sources.images import check_pixels
 from gesturekit.util.native import quiet_native_stderr
 
 __all__ = ["VideoFileSource", "CameraSource", "StreamSource"]
@@ -19,13 +20,27 @@ __all__ = ["VideoFileSource", "CameraSource", "StreamSource"]
 log = logging.getLogger("gesturekit.sources")
 
 
+def _frame_size(cap: cv2.VideoCapture) -> tuple[int, int]:
+    """The stream's frame size as the container declares it (nothing decoded); 0 when unknown."""
+    def prop(p: int) -> int:
+        v = cap.get(p) or 0.0
+        return int(v) if v == v and 0 < v < 1e9 else 0
+
+    return prop(cv2.CAP_PROP_FRAME_WIDTH), prop(cv2.CAP_PROP_FRAME_HEIGHT)
+
+
 class VideoFileSource:
-    """Every frame of a video file; ``t`` is media time. ``realtime`` paces at the file's fps."""
+    """Every frame of a video file; ``t`` is media time. ``realtime`` paces at the file's fps.
+
+    :param max_pixels: refuse a video whose frames are larger than this (width x height), read
+        from the container before any frame is decoded; ``None``: the image limit
+        (:data:`~gesturekit.sources.images.MAX_IMAGE_PIXELS`), ``0``: no limit.
+    """
 
     live = False
     mode = "video"
 
-    def __init__(self, path: str, realtime: bool = False) -> None:
+    def __init__(self, path: str, realtime: bool = False, max_pixels: int | None = None) -> None:
         if not os.path.exists(path):
             raise SourceError(f"file not found: {path}")
         if not os.access(path, os.R_OK) or os.path.isdir(path):
@@ -34,7 +49,15 @@ class VideoFileSource:
         self.name = os.path.basename(path)
         with quiet_native_stderr():
             cap = cv2.VideoCapture(path)
-            ok = cap.isOpened() and cap.read()[0]
+            opened = cap.isOpened()
+            w, h = _frame_size(cap) if opened else (0, 0)
+            try:
+                check_pixels(w, h, f"{path}: video frames", max_pixels)
+            except SourceError:
+                cap.release()
+                raise
+            ok = opened and cap.read()[0]
+        self.width, self.height = w, h
         self.fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
         self.frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         cap.release()
@@ -72,12 +95,19 @@ class _LiveCapture:
     live = True
     mode = "video"
 
-    def __init__(self, target: int | str, name: str, reconnect: bool = True, max_backoff: float = 8.0) -> None:
+    def __init__(self, target: int | str, name: str, reconnect: bool = True, max_backoff: float = 8.0,
+                 max_pixels: int | None = None) -> None:
         self.target, self.name, self.reconnect, self.max_backoff = target, name, reconnect, max_backoff
         self.reconnects = 0
         self._cap = self._open()
         if self._cap is None:
             raise SourceError(f"{name} could not be opened")
+        w, h = _frame_size(self._cap)
+        try:  # the frame size it announces, before a frame is decoded
+            check_pixels(w, h, f"{name}: frames", max_pixels)
+        except SourceError:
+            self._cap.release()
+            raise
         self._closed = threading.Event()
         self._iterating = False
 

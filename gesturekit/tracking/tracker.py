@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
-from typing import Literal
 
 import cv2
 import numpy as np
 
-from gesturekit._exceptions import DeviceUnavailableError, InputError, ModelError
-from gesturekit.tracking.models import MODEL_NAMES, model_bundle
+from gesturekit._exceptions import DeviceUnavailableError, ModelError
+from gesturekit.tracking.models import model_bundle
+from gesturekit.tracking.options import TrackerOptions
 from gesturekit.tracking.smoothing import OneEuroFilter
 from gesturekit.tracking.tracks import TrackAssigner
 from gesturekit.util.native import quiet_native_stderr
@@ -27,52 +26,6 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-@dataclass(frozen=True)
-class TrackerOptions:
-    """Options of :class:`Tracker`.
-
-    :param model: ``"lite"``, ``"full"`` (default) or a path to a ``hand_landmarker.task``.
-    :param max_hands: most hands tracked at once.
-    :param min_detection_confidence: palm detector threshold.
-    :param min_presence_confidence: hand presence threshold of the landmark model.
-    :param min_tracking_confidence: below this, the palm detector runs again.
-    :param device: ``"cpu"`` or ``"gpu"`` (MediaPipe's GPU delegate; no silent fallback).
-    :param mirrored: the image is a mirrored selfie view (cameras usually are). The label is
-        corrected for it so that ``Hand.handedness`` is always the anatomical hand.
-    :param mode: ``"video"`` (frames of one stream, tracked) or ``"image"`` (independent images).
-    :param smoothing: apply a One-Euro filter to the keypoints of each track (video only).
-    :param smoothing_min_cutoff: One-Euro ``min_cutoff`` (Hz).
-    :param smoothing_beta: One-Euro ``beta``.
-    """
-
-    model: str = "full"
-    max_hands: int = 2
-    min_detection_confidence: float = 0.5
-    min_presence_confidence: float = 0.5
-    min_tracking_confidence: float = 0.5
-    device: Literal["cpu", "gpu"] = "cpu"
-    mirrored: bool = False
-    mode: Literal["video", "image"] = "video"
-    smoothing: bool = False
-    smoothing_min_cutoff: float = 1.0
-    smoothing_beta: float = 0.05
-
-    def validate(self) -> None:
-        """Raise :class:`InputError` on a bad option."""
-        if self.model not in MODEL_NAMES and not str(self.model).endswith(".task"):
-            raise InputError(f"unknown model {self.model!r}: use 'lite', 'full' or a path to a .task file")
-        if self.device not in ("cpu", "gpu"):
-            raise InputError(f"unknown device {self.device!r}: use 'cpu' or 'gpu'")
-        if self.mode not in ("video", "image"):
-            raise InputError(f"unknown mode {self.mode!r}: use 'video' or 'image'")
-        if not 1 <= int(self.max_hands) <= 4:
-            raise InputError(f"max_hands must be between 1 and 4, got {self.max_hands}")
-        for name in ("min_detection_confidence", "min_presence_confidence", "min_tracking_confidence"):
-            v = getattr(self, name)
-            if not 0.0 <= v <= 1.0:
-                raise InputError(f"{name} must be within 0..1, got {v}")
-
-
 class Tracker:
     """Finds up to ``max_hands`` hands per image and returns :class:`~gesturekit.Frame` values.
 
@@ -83,8 +36,7 @@ class Tracker:
     """
 
     def __init__(self, options: TrackerOptions | None = None, **kwargs: object) -> None:
-        self.options = options or TrackerOptions(**kwargs)  # type: ignore[arg-type]
-        self.options.validate()
+        self.options = (options or TrackerOptions(**kwargs)).resolved(live=False)  # type: ignore[arg-type]
         self._landmarker = self._create()
         self._tracks = TrackAssigner()
         self._filters: dict[int, OneEuroFilter] = {}

@@ -27,10 +27,12 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from gesturekit import ConfigError, GestureEvent, PluginError, hookimpl
-from gesturekit.sinks import check_options
+from pydantic import BeforeValidator, Field, field_validator
+
+from gesturekit import ConfigError, GestureEvent, PluginError, PluginOptions, hookimpl, options
+from gesturekit.sinks import sink_options
 
 log = logging.getLogger("gesturekit.sinks.keyboard")
 
@@ -71,7 +73,7 @@ def parse_action(spec: Any, field: str) -> Action:
     if isinstance(spec, Mapping):
         if set(spec) == {"text"} and isinstance(spec["text"], str) and spec["text"]:
             return Action(text=spec["text"])
-        if set(spec) == {"key"}:
+        if set(spec) == {"key"} and isinstance(spec["key"], str):
             return parse_action(spec["key"], field)
         raise ConfigError("a binding is a key or combo string, {text: ...} or {key: ...}", field=field)
     if not isinstance(spec, str) or not spec.strip():
@@ -97,26 +99,95 @@ def parse_action(spec: Any, field: str) -> Action:
                       "enter, left, page_down, f5, media_play_pause", field=field)
 
 
+_NO_BINDINGS = "needs at least one binding, e.g. {thumbs_up:start: space}"
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    """``"gesture[:phase]"`` -> ``(gesture, phase)`` (phase ``""`` when none); :class:`ValueError` if bad."""
+    gesture, _, phase = key.partition(":")
+    if not gesture:
+        raise ValueError(f"binding {key!r} names no gesture")
+    if phase and phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r} in {key!r}; use one of {', '.join(PHASES)}")
+    return gesture, phase
+
+
 def parse_bindings(bindings: Any, field: str = "bindings") -> dict[tuple[str, str], Action]:
-    """``{"gesture[:phase]": spec}`` -> ``{(gesture, phase): Action}``. No phase = start and pulse."""
+    """``{"gesture[:phase]": spec}`` -> ``{(gesture, phase): Action}``. No phase = start and pulse.
+
+    A phase given explicitly wins over the no-phase shortcut for the same gesture."""
     if not isinstance(bindings, Mapping) or not bindings:
-        raise ConfigError("needs at least one binding, e.g. {thumbs_up:start: space}", field=field)
+        raise ConfigError(_NO_BINDINGS, field=field)
     out: dict[tuple[str, str], Action] = {}
     for k, spec in bindings.items():
         k = str(k)
-        gesture, _, phase = k.partition(":")
-        if not gesture:
-            raise ConfigError(f"binding {k!r} names no gesture", field=field)
+        try:
+            gesture, phase = _split_key(k)
+        except ValueError as e:
+            raise ConfigError(str(e), field=f"{field}.{k}") from None
         action = parse_action(spec, f"{field}.{k}")
         if phase:
-            if phase not in PHASES:
-                raise ConfigError(f"unknown phase {phase!r} in {k!r}; use one of {', '.join(PHASES)}",
-                                  field=f"{field}.{k}")
             out[(gesture, phase)] = action
         else:
             out.setdefault((gesture, "start"), action)
             out.setdefault((gesture, "pulse"), action)
     return out
+
+
+# the options model ---------------------------------------------------------------------------
+def _binding_key(key: Any) -> str:
+    key = str(key)
+    _split_key(key)
+    return key
+
+
+def _binding_value(spec: Any) -> Any:
+    try:
+        parse_action(spec, "")
+    except ConfigError as e:  # no field given: the message alone; pydantic adds the location
+        raise ValueError(str(e)) from None
+    return spec
+
+
+class TextBinding(PluginOptions):
+    """Text typed as is."""
+
+    text: str = Field(min_length=1, description="the text to type")
+
+
+class KeyBinding(PluginOptions):
+    """A key or combo, written as a mapping."""
+
+    key: str = Field(min_length=1, description="a key or combo such as space, a, ctrl+shift+t")
+
+
+#: ``gesture`` (start and pulse) or ``gesture:phase``.
+BindingKey = Annotated[str, BeforeValidator(_binding_key)]
+#: A key or combo string, ``{text: ...}`` or ``{key: ...}``.
+Binding = Annotated[str | TextBinding | KeyBinding, BeforeValidator(_binding_value)]
+
+_KEY_PATTERN = f"^[^:]+(:({'|'.join(PHASES)}))?$"
+
+
+class KeyboardOptions(PluginOptions):
+    """Options of the ``keyboard`` sink."""
+
+    bindings: dict[BindingKey, Binding] = Field(
+        ..., min_length=1,
+        description="gesture or gesture:phase -> a key (space, a, f5), a combo (ctrl+shift+t), {text: ...} or "
+                    "{key: ...}; no phase = on start and on pulse",
+        json_schema_extra={"propertyNames": {"pattern": _KEY_PATTERN}})
+
+    @field_validator("bindings", mode="before")
+    @classmethod
+    def _some_bindings(cls, v: Any) -> Any:
+        if not isinstance(v, Mapping) or not v:
+            raise ValueError(_NO_BINDINGS)
+        return v
+
+    def actions(self) -> dict[tuple[str, str], Action]:
+        """The bindings parsed: ``{(gesture, phase): Action}`` (see :func:`parse_bindings`)."""
+        return parse_bindings(self.model_dump()["bindings"])
 
 
 def _import_pynput() -> Any:
@@ -137,12 +208,17 @@ def _import_pynput() -> Any:
     return keyboard
 
 
+@options(KeyboardOptions)
 class KeyboardSink:
-    """Types the bound key, combo or text for matching events; everything else is ignored."""
+    """Types the bound key, combo or text for matching events; everything else is ignored.
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        check_options(config, ("bindings",), "the keyboard sink")
-        self.bindings = parse_bindings(config.get("bindings"))
+    :param config: a :class:`KeyboardOptions` or its section as a plain dict.
+    """
+
+    def __init__(self, config: KeyboardOptions | Any = None) -> None:
+        opts = sink_options(KeyboardOptions, config)
+        self.options = opts
+        self.bindings = opts.actions()
         self._kb: Any = None
         self._controller: Any = None
         self.typed = 0

@@ -23,6 +23,10 @@ Config::
     reconnect_max: 30
     buffer: 100000                     # messages held while the broker is away (0 = no limit)
     drain_timeout: 5                   # seconds to wait for acknowledgements on shutdown
+
+With QoS 1 or 2 an event counts as delivered once the broker has acknowledged it: the sink's
+``unacknowledged`` property (read by the bus) is the number of events handed to the client that
+the broker has not acknowledged yet.
 """
 
 from __future__ import annotations
@@ -32,11 +36,12 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from gesturekit import ConfigError, GestureEvent, PluginError, hookimpl
-from gesturekit.sinks import check_bool, check_number, check_options, check_port, check_template
+from pydantic import Field, ValidationInfo, field_validator
+
+from gesturekit import ConfigError, GestureEvent, PluginError, PluginOptions, hookimpl, options
+from gesturekit.sinks import check_template, sink_options
 
 log = logging.getLogger("gesturekit.sinks.mqtt")
 
@@ -58,42 +63,100 @@ def topic_part(s: str) -> str:
     return _TOPIC_UNSAFE.sub("_", s) or "_"
 
 
-class MqttSink:
-    """Publishes events to an MQTT broker; durable with QoS >= 1."""
+_PLACEHOLDERS = ("source", "gesture", "phase")
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        check_options(config, ("host", "port", "topic", "qos", "retain", "client_id", "username", "password",
-                               "keepalive", "clean_session", "reconnect_min", "reconnect_max", "buffer",
-                               "drain_timeout"), "the mqtt sink")
-        self.host = str(config.get("host", "127.0.0.1"))
-        self.port = check_port(config, 1883)
-        self.topic = check_template(config.get("topic", "gesturekit/{source}/{gesture}"),
-                                    ("source", "gesture", "phase"), "topic", "an MQTT topic")
-        if "+" in self.topic or "#" in self.topic:
-            raise ConfigError("a topic to publish to cannot contain the wildcards + or #", field="topic")
-        self.qos = config.get("qos", 1)
-        if isinstance(self.qos, bool) or self.qos not in (0, 1, 2):
-            raise ConfigError("must be 0, 1 or 2", field="qos")
-        self.retain = check_bool(config, "retain", False)
-        self.client_id = str(config.get("client_id") or f"gesturekit-{uuid.uuid4().hex[:8]}")
-        self.keepalive = check_number(config, "keepalive", 30, integer=True, minimum=1, maximum=65535,
-                                      unit="whole seconds between pings")
-        self.reconnect_min = check_number(config, "reconnect_min", 0.5, minimum=0.01, unit="seconds")
-        self.reconnect_max = check_number(config, "reconnect_max", 30, minimum=0.01, unit="seconds")
-        if self.reconnect_min > self.reconnect_max:
-            raise ConfigError(f"reconnect_min ({self.reconnect_min:g} s) is larger than reconnect_max "
-                              f"({self.reconnect_max:g} s)", field="reconnect_min")
-        self.buffer = check_number(config, "buffer", 100_000, integer=True, minimum=0,
-                                   unit="messages held while the broker is away, 0 = no limit")
-        self.drain_timeout = check_number(config, "drain_timeout", 5, minimum=0, unit="seconds")
-        self.username, self.password = config.get("username"), config.get("password")
-        self.clean_session = check_bool(config, "clean_session", True)
+
+class MqttOptions(PluginOptions):
+    """Options of the ``mqtt`` sink."""
+
+    host: str = Field("127.0.0.1", description="the broker's address")
+    port: int = Field(1883, ge=1, le=65535, strict=True, description="the broker's TCP port")
+    topic: str = Field("gesturekit/{source}/{gesture}",
+                       description="topic template; placeholders {source}, {gesture}, {phase}")
+    qos: int = Field(1, strict=True, description="0, 1 or 2 (1 and 2 are durable: nothing lost while the broker "
+                                                 "is away)")
+    retain: bool = Field(False, strict=True, description="publish retained messages")
+    client_id: str | None = Field(None, description="default: gesturekit-<random>")
+    username: str | None = None
+    password: str | None = None
+    keepalive: int = Field(30, ge=1, le=65535, strict=True, description="whole seconds between pings")
+    clean_session: bool = Field(True, strict=True,
+                                description="false keeps the session on the broker (needs a fixed client_id)")
+    # reconnect_max comes first so that reconnect_min's check can see it
+    reconnect_max: float = Field(30, ge=0.01, strict=True, description="longest reconnect backoff, seconds")
+    reconnect_min: float = Field(0.5, ge=0.01, strict=True, validate_default=True,
+                                 description="first reconnect backoff, seconds (<= reconnect_max)")
+    buffer: int = Field(100_000, ge=0, strict=True,
+                        description="messages held while the broker is away, 0 = no limit")
+    drain_timeout: float = Field(5, ge=0, strict=True,
+                                 description="seconds to wait for acknowledgements on shutdown")
+
+    @field_validator("client_id", "username", "password", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:  # ``password: 1234`` in YAML is a number: use it as the text it was
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 65535:
+            raise ValueError("must be a port number 1..65535")
+        return v
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, v: str) -> str:
+        try:
+            check_template(v, _PLACEHOLDERS, "topic", "an MQTT topic")
+        except ConfigError as e:
+            raise ValueError(str(e).removeprefix("topic: ")) from None
+        if "+" in v or "#" in v:
+            raise ValueError("a topic to publish to cannot contain the wildcards + or #")
+        return v
+
+    @field_validator("qos")
+    @classmethod
+    def _qos(cls, v: int) -> int:
+        if v not in (0, 1, 2):
+            raise ValueError("must be 0, 1 or 2")
+        return v
+
+    @field_validator("reconnect_min")
+    @classmethod
+    def _backoff(cls, v: float, info: ValidationInfo) -> float:
+        top = info.data.get("reconnect_max")
+        if top is not None and v > top:
+            raise ValueError(f"reconnect_min ({v:g} s) is larger than reconnect_max ({top:g} s)")
+        return v
+
+
+@options(MqttOptions)
+class MqttSink:
+    """Publishes events to an MQTT broker; durable with QoS >= 1.
+
+    :param config: an :class:`MqttOptions` or its section as a plain dict.
+    """
+
+    def __init__(self, config: MqttOptions | Any = None) -> None:
+        opts = sink_options(MqttOptions, config)
+        self.options = opts
+        self.host, self.port, self.topic = opts.host, opts.port, opts.topic
+        self.qos, self.retain = opts.qos, opts.retain
+        self.client_id = opts.client_id or f"gesturekit-{uuid.uuid4().hex[:8]}"
+        self.keepalive = opts.keepalive
+        self.reconnect_min, self.reconnect_max = float(opts.reconnect_min), float(opts.reconnect_max)
+        self.buffer = opts.buffer
+        self.drain_timeout = float(opts.drain_timeout)
+        self.username, self.password = opts.username, opts.password
+        self.clean_session = opts.clean_session
         self.durable = self.qos > 0
         self._mqtt = _import_paho()
         self._client: Any = None
         self._connected = threading.Event()
-        self._pending: set[int] = set()
-        self._acked: set[int] = set()
+        # QoS >= 1: publishes accepted by the client and acknowledgements received (counters, not
+        # sets of message ids: ids repeat after 65535 messages and an ack may beat publish()'s return)
+        self._handed = 0
+        self._acks = 0
         self._lock = threading.Lock()
         self._connects = 0
         self.reconnects = 0
@@ -128,7 +191,7 @@ class MqttSink:
         if self._connects > 1:
             self.reconnects += 1
             log.warning("mqtt broker %s:%d reconnected; sending %d buffered events", self.host, self.port,
-                        len(self._pending))
+                        self.unacknowledged)
         else:
             log.info("mqtt connected to %s:%d", self.host, self.port)
         self._connected.set()
@@ -140,11 +203,9 @@ class MqttSink:
         self._connected.clear()
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
-        with self._lock:
-            if mid in self._pending:
-                self._pending.discard(mid)
-            else:
-                self._acked.add(mid)
+        if self.qos > 0:  # QoS 1: PUBACK, QoS 2: PUBCOMP (QoS 0 messages are only written out)
+            with self._lock:
+                self._acks += 1
 
     def topic_for(self, event: GestureEvent) -> str:
         """The topic ``event`` is published to."""
@@ -158,12 +219,15 @@ class MqttSink:
         if info.rc == self._mqtt.MQTT_ERR_QUEUE_SIZE:
             raise RuntimeError(f"mqtt buffer full ({self.buffer} events waiting for the broker)")
         if self.qos > 0:
-            with self._lock:  # the acknowledgement may already have come back
-                if info.mid in self._acked:
-                    self._acked.discard(info.mid)
-                else:
-                    self._pending.add(info.mid)
+            with self._lock:
+                self._handed += 1
         self.published += 1
+
+    @property
+    def unacknowledged(self) -> int:
+        """Events handed to the client (QoS >= 1) that the broker has not acknowledged yet."""
+        with self._lock:
+            return max(0, self._handed - self._acks)
 
     @property
     def connected(self) -> bool:
@@ -172,17 +236,17 @@ class MqttSink:
 
     def status(self) -> dict[str, Any]:
         """``{"connected", "unacknowledged"}``."""
-        return {"connected": self.connected, "unacknowledged": len(self._pending)}
+        return {"connected": self.connected, "unacknowledged": self.unacknowledged}
 
     def close(self) -> None:
         """Wait up to ``drain_timeout`` s for the broker to acknowledge what was sent, then disconnect."""
         if self._client is None:
             return
         deadline = time.monotonic() + self.drain_timeout
-        while self._pending and time.monotonic() < deadline:
+        while self.unacknowledged and time.monotonic() < deadline:
             time.sleep(0.02)
-        if self._pending:
-            log.warning("mqtt: %d events not acknowledged by the broker at shutdown", len(self._pending))
+        if self.unacknowledged:
+            log.warning("mqtt: %d events not acknowledged by the broker at shutdown", self.unacknowledged)
         self._client.disconnect()
         self._client.loop_stop()
         self._client = None

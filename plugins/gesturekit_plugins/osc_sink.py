@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from gesturekit import ConfigError, GestureEvent, PluginError, hookimpl
-from gesturekit.sinks import UdpSender, check_bool, check_options, check_port, check_template
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator
+
+from gesturekit import ConfigError, GestureEvent, PluginError, PluginOptions, hookimpl, options
+from gesturekit.sinks import UdpSender, check_template, sink_options
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.\-]")
 
@@ -44,10 +46,53 @@ def _import_osc() -> Any:
     return osc_message_builder
 
 
-def _check_address(value: Any, field: str) -> str:
+PLACEHOLDERS = ("gesture", "phase", "source")
+
+
+def _check_address(value: Any) -> str:
+    """An OSC address template: a string starting with ``/`` whose placeholders are known."""
     if not isinstance(value, str) or not value.startswith("/"):
-        raise ConfigError("an OSC address must be a string starting with '/'", field=field)
-    return check_template(value, ("gesture", "phase", "source"), field, "an OSC address")
+        raise ValueError("an OSC address must be a string starting with '/'")
+    try:
+        return check_template(value, PLACEHOLDERS, "", "an OSC address")
+    except ConfigError as e:  # no field given: the message alone; pydantic adds the location
+        raise ValueError(str(e)) from None
+
+
+#: An OSC address with ``{gesture}``, ``{phase}`` and ``{source}`` placeholders.
+OscAddress = Annotated[str, BeforeValidator(_check_address), StringConstraints(pattern=r"^/")]
+
+
+class OscOptions(PluginOptions):
+    """Options of the ``osc`` sink."""
+
+    host: str = Field("127.0.0.1", min_length=1, description="the receiver's host name or IP address")
+    port: int = Field(..., ge=1, le=65535, description="the receiver's UDP port (required)")
+    address: OscAddress = Field("/gesturekit/{gesture}", validate_default=True,
+                                description="OSC address of the event message; placeholders {gesture}, {phase}, "
+                                            "{source}")
+    addresses: dict[str, OscAddress] = Field(default_factory=dict,
+                                             description="per-gesture address overriding address, e.g. "
+                                                         "{pinch: /synth/pinch}")
+    values: bool = Field(True, strict=True,
+                         description="send each continuous value as <address>/<value name> with one float")
+    active: bool = Field(True, strict=True, description="send <address>/active 1.0 on start and 0.0 on end")
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 65535:
+            raise ValueError("the osc sink needs the receiver's UDP port, a number 1..65535")
+        return v
+
+    @field_validator("addresses", mode="before")
+    @classmethod
+    def _address_map(cls, v: Any) -> Any:
+        if v is None:
+            return {}
+        if not isinstance(v, Mapping):
+            raise ValueError("must map gesture names to OSC addresses")
+        return {str(k): a for k, a in v.items()}
 
 
 def _part(s: str) -> str:
@@ -55,20 +100,22 @@ def _part(s: str) -> str:
     return _SAFE.sub("_", s) or "_"
 
 
+@options(OscOptions)
 class OscSink:
-    """Sends typed OSC messages over UDP to one host and port."""
+    """Sends typed OSC messages over UDP to one host and port.
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        check_options(config, ("host", "port", "address", "addresses", "values", "active"), "the osc sink")
-        self.host = str(config.get("host", "127.0.0.1"))
-        self.port = check_port(config, what="the osc sink (the receiver's UDP port)")
-        self.address = _check_address(config.get("address", "/gesturekit/{gesture}"), "address")
-        addresses = config.get("addresses") or {}
-        if not isinstance(addresses, Mapping):
-            raise ConfigError("must map gesture names to OSC addresses", field="addresses")
-        self.addresses = {str(k): _check_address(v, f"addresses.{k}") for k, v in addresses.items()}
-        self.values = check_bool(config, "values", True)
-        self.active = check_bool(config, "active", True)
+    :param config: an :class:`OscOptions` or its section as a plain dict.
+    """
+
+    def __init__(self, config: OscOptions | Any = None) -> None:
+        opts = sink_options(OscOptions, config)
+        self.options = opts
+        self.host = opts.host
+        self.port = opts.port
+        self.address = opts.address
+        self.addresses = dict(opts.addresses)
+        self.values = opts.values
+        self.active = opts.active
         self._builder = _import_osc()
         self._udp = UdpSender(self.host, self.port)
 

@@ -41,20 +41,66 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
-from gesturekit import ConfigError, GestureEvent, InputError, hookimpl
-from gesturekit.sinks import (
-    UdpSender,
-    check_number,
-    check_options,
-    check_port,
-    require_token_off_loopback,
-    token_matches,
-)
+from pydantic import Field, ValidationInfo, field_validator
+
+from gesturekit import GestureEvent, InputError, PluginOptions, hookimpl, options
+from gesturekit.sinks import UdpSender, needs_token, sink_options, token_matches
 
 log = logging.getLogger("gesturekit.sinks.socket")
+
+
+def _port_number(v: Any, lo: int, what: str) -> Any:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= 65535:
+        raise ValueError(f"{what} needs a port number {lo}..65535")
+    return v
+
+
+class TcpOptions(PluginOptions):
+    """Options of the ``tcp`` sink."""
+
+    mode: Literal["connect", "listen"] = Field("connect", description="connect to a listening peer, or listen for "
+                                                                      "any number of clients")
+    host: str = Field("127.0.0.1", min_length=1,
+                      description="connect: the peer's address; listen: the address to listen on (anything but "
+                                  "loopback requires a token)")
+    port: int = Field(..., ge=0, le=65535, description="TCP port (required; listen: 0 = any free port)")
+    token: str | None = Field(None, min_length=1, validate_default=True,
+                              description="listen: the line a client must send first (required on a non-loopback "
+                                          "host)")
+    timeout: float = Field(2.0, ge=0.01, strict=True, allow_inf_nan=False,
+                           description="seconds: connecting (connect), waiting for the token line (listen)")
+    max_buffer: int = Field(1024 * 1024, ge=1024, strict=True,
+                            description="listen: bytes waiting for one client before it is disconnected as too slow")
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, v: Any, info: ValidationInfo) -> Any:
+        listen = info.data.get("mode") == "listen"
+        return _port_number(v, 0 if listen else 1, "the tcp sink (listen: 0 = any free port)" if listen
+                            else "the tcp sink")
+
+    @field_validator("token")
+    @classmethod
+    def _token_off_loopback(cls, v: str | None, info: ValidationInfo) -> str | None:
+        host = info.data.get("host")
+        if info.data.get("mode") == "listen" and host is not None and needs_token(host, v):
+            raise ValueError(f"listening on {host} is reachable from the network: set a token, "
+                             "or use host: 127.0.0.1")
+        return v
+
+
+class UdpOptions(PluginOptions):
+    """Options of the ``udp`` sink."""
+
+    host: str = Field("127.0.0.1", min_length=1, description="the receiver's host name or IP address")
+    port: int = Field(..., ge=1, le=65535, description="the receiver's UDP port (required)")
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, v: Any) -> Any:
+        return _port_number(v, 1, "the udp sink")
 
 
 class _Client:
@@ -70,24 +116,22 @@ class _Client:
         self.want_write = False
 
 
+@options(TcpOptions)
 class TcpSink:
-    """Newline-delimited JSON over TCP, as a client (``connect``) or a server (``listen``)."""
+    """Newline-delimited JSON over TCP, as a client (``connect``) or a server (``listen``).
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        check_options(config, ("mode", "host", "port", "token", "timeout", "max_buffer"), "the tcp sink")
-        self.mode = config.get("mode", "connect")
-        if self.mode not in ("connect", "listen"):
-            raise ConfigError("must be 'connect' or 'listen'", field="mode")
-        self.host = str(config.get("host", "127.0.0.1"))
-        self.port = check_port(config, allow_zero=self.mode == "listen", what="the tcp sink")
-        token = config.get("token")
-        if token is not None and (not isinstance(token, str) or not token):
-            raise ConfigError("must be a non-empty string", field="token")
-        self.token: str | None = token
-        if self.mode == "listen":
-            require_token_off_loopback(self.host, self.token, "listening")
-        self.timeout = check_number(config, "timeout", 2.0, minimum=0.01, unit="seconds")
-        self.max_buffer = check_number(config, "max_buffer", 1024 * 1024, integer=True, minimum=1024, unit="bytes")
+    :param config: a :class:`TcpOptions` or its section as a plain dict.
+    """
+
+    def __init__(self, config: TcpOptions | Any = None) -> None:
+        opts = sink_options(TcpOptions, config)
+        self.options = opts
+        self.mode = opts.mode
+        self.host = opts.host
+        self.port = opts.port
+        self.token: str | None = opts.token
+        self.timeout = float(opts.timeout)
+        self.max_buffer = opts.max_buffer
         self.durable = self.mode == "connect"
         self.reconnects = 0
         self.refused = 0
@@ -365,13 +409,18 @@ class TcpSink:
         self._wake_r = self._wake_w = None
 
 
+@options(UdpOptions)
 class UdpSink:
-    """One datagram per event: a line of canonical JSON."""
+    """One datagram per event: a line of canonical JSON.
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        check_options(config, ("host", "port"), "the udp sink")
-        self.host = str(config.get("host", "127.0.0.1"))
-        self.port = check_port(config, what="the udp sink")
+    :param config: a :class:`UdpOptions` or its section as a plain dict.
+    """
+
+    def __init__(self, config: UdpOptions | Any = None) -> None:
+        opts = sink_options(UdpOptions, config)
+        self.options = opts
+        self.host = opts.host
+        self.port = opts.port
         self._udp = UdpSender(self.host, self.port)
 
     def open(self) -> None:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from typing import Any
 
-from gesturekit import GestureEvent, hookimpl
-from gesturekit.sinks import check_options
+from gesturekit import GestureEvent, PluginOptions, hookimpl, options
+from gesturekit.sinks import sink_options
 
 
+class StdoutOptions(PluginOptions):
+    """Options of the ``stdout`` sink: none (any key is an error)."""
+
+
+@options(StdoutOptions)
 class StdoutSink:
-    """Writes each event as one line of canonical JSON to standard output (flushed)."""
+    """Writes each event as one line of canonical JSON to standard output (flushed).
 
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        check_options(config or {}, (), "the stdout sink")
+    :param config: a :class:`StdoutOptions` or its section as a plain dict (empty).
+    """
+
+    def __init__(self, config: StdoutOptions | Any = None) -> None:
+        self.options = sink_options(StdoutOptions, config)
         self.stream = sys.stdout
 
     def send(self, event: GestureEvent) -> None:

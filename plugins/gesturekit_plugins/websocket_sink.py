@@ -20,9 +20,17 @@ Config::
     ping_timeout: 20
 
 Origin check: a client without an ``Origin`` header (scripts, native apps) and browser pages
-from ``localhost``, ``127.0.0.1``, ``[::1]`` or a local file (``Origin: null``) are accepted;
-any other browser origin gets HTTP 403 unless it is listed in ``origins`` (``"*"`` = any), so a
-web page you happen to visit cannot read your gesture stream.
+from ``localhost``, ``127.0.0.1`` or ``[::1]`` are accepted; any other browser origin gets HTTP
+403 unless it is listed in ``origins`` (``"*"`` = any), so a web page you happen to visit cannot
+read your gesture stream. ``Origin: null`` is foreign too: a sandboxed iframe on any web site
+sends it, and so does a page opened from a local file (list ``"null"`` in ``origins`` to accept
+such pages, best together with a token). A request with more than one ``Origin`` header is
+refused with HTTP 400.
+
+What the ``websockets`` library logs (handshakes, closed connections, failures with a traceback)
+goes to the ``gesturekit.sinks.websocket`` logger as one line each, its tracebacks only when that
+logger is at DEBUG level. The sink serves no HTTP pages (a plain HTTP request gets 426), so only
+the Origin, not the ``Host`` header, decides which browser pages may connect.
 
 Each batch of events is encoded once (unmasked, uncompressed WebSocket frames are the same
 bytes for every client) and written to each client with one write.
@@ -35,23 +43,16 @@ import collections
 import http
 import json
 import logging
+import sys
 import threading
 import time
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from gesturekit import ConfigError, Frame, GestureEvent, InputError, PluginError, hookimpl
-from gesturekit.sinks import (
-    check_bool,
-    check_number,
-    check_options,
-    check_port,
-    is_loopback,
-    request_token,
-    require_token_off_loopback,
-    token_matches,
-)
+from pydantic import Field, ValidationInfo, field_validator
+
+from gesturekit import Frame, GestureEvent, InputError, PluginError, PluginOptions, hookimpl, options
+from gesturekit.sinks import is_loopback, needs_token, request_token, sink_options, token_matches
 
 log = logging.getLogger("gesturekit.sinks.websocket")
 
@@ -74,15 +75,88 @@ def _norm_origin(origin: str) -> str:
 
 
 def origin_allowed(origin: str | None, allowed: Any = ()) -> bool:
-    """The sink's Origin rule: no header, ``null`` (a local file), a page on localhost /
-    127.0.0.1 / [::1], or an origin listed in ``allowed`` (``"*"`` = any)."""
+    """The sink's Origin rule: no header, a page on localhost / 127.0.0.1 / [::1], or an origin
+    listed in ``allowed`` (``"*"`` = any). ``null`` (sandboxed iframes on any site, local files)
+    is foreign: accepted only when ``allowed`` lists ``"null"`` (or ``"*"``)."""
     if origin is None:
         return True
     o = _norm_origin(origin)
-    if o == "null" or "*" in allowed or o in allowed:
+    if "*" in allowed or o in allowed:
         return True
-    host = urlsplit(o).hostname or ""
+    if o == "null":
+        return False
+    try:
+        host = urlsplit(o).hostname or ""
+    except ValueError:  # e.g. an unbalanced "[" in the header
+        return False
     return host in _LOCAL_ORIGIN_HOSTS or (host.startswith("127.") and is_loopback(host))
+
+
+class WebSocketOptions(PluginOptions):
+    """Options of the ``websocket`` sink."""
+
+    host: str = Field("127.0.0.1", description="address to listen on; anything but loopback requires a token")
+    port: int = Field(8765, ge=0, le=65535, strict=True, description="TCP port (0 = any free port)")
+    token: str | None = Field(None, min_length=1, validate_default=True,
+                              description="clients send ?token=... or 'Authorization: Bearer ...'")
+    origins: list[str] | str = Field(default_factory=list,
+                                     description='browser origins accepted besides the local pages ("*" = any, '
+                                                 '"null" = sandboxed iframes and local files)')
+    frames: bool = Field(True, strict=True, description="allow clients to ask for the frame stream")
+    max_buffer: int = Field(4 * 1024 * 1024, ge=1024, strict=True,
+                            description="bytes queued for one client before it is disconnected as too slow")
+    max_pending: int = Field(10_000, ge=1, strict=True,
+                             description="messages waiting for the server thread before the oldest are dropped")
+    ping_interval: float = Field(20, ge=0, strict=True, description="seconds between pings (0 = off)")
+    ping_timeout: float = Field(20, ge=0, strict=True,
+                                description="seconds a client may take to answer a ping (0 = off)")
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 65535:
+            raise ValueError("must be a port number 0..65535 (0 = any free port)")
+        return v
+
+    @field_validator("token")
+    @classmethod
+    def _token_off_loopback(cls, v: str | None, info: ValidationInfo) -> str | None:
+        host = info.data.get("host")
+        if host is not None and needs_token(host, v):
+            raise ValueError(f"listening on {host} is reachable from the network: set a token, "
+                             "or use host: 127.0.0.1")
+        return v
+
+    @field_validator("origins")
+    @classmethod
+    def _origin_list(cls, v: list[str] | str) -> list[str]:
+        v = [v] if isinstance(v, str) else v
+        if not all(o.strip() for o in v):
+            raise ValueError('must be a list of origins such as https://example.org (or "*" for any)')
+        return [_norm_origin(o) for o in v]
+
+
+class _OneLineLog(logging.LoggerAdapter):
+    """What ``websockets`` logs, one line per message: its chatter (connection open / closed,
+    server listening) at DEBUG, its failures (they end one connection, never the server) at
+    WARNING with the exception folded into the line (the traceback is kept only at DEBUG)."""
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        level = logging.DEBUG if level < logging.WARNING else logging.WARNING
+        if not self.logger.isEnabledFor(level):
+            return
+        exc = kwargs.pop("exc_info", None)
+        if exc:
+            err = exc if isinstance(exc, BaseException) else sys.exc_info()[1]
+            if err is not None:
+                tail = f": {type(err).__name__}: {err}"
+                msg = f"{msg}{tail.replace('%', '%%') if args else tail}"
+            if self.logger.isEnabledFor(logging.DEBUG):
+                kwargs["exc_info"] = exc
+        self.logger.log(level, msg, *args, **kwargs)
+
+    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging's naming
+        return self.logger.isEnabledFor(logging.DEBUG if level < logging.WARNING else logging.WARNING)
 
 
 class _Client:
@@ -92,32 +166,26 @@ class _Client:
         self.conn, self.frames = conn, frames
 
 
+@options(WebSocketOptions)
 class WebSocketSink:
-    """A WebSocket server in its own thread and event loop; any number of clients."""
+    """A WebSocket server in its own thread and event loop; any number of clients.
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        check_options(config, ("host", "port", "token", "origins", "frames", "max_buffer", "max_pending",
-                               "ping_interval", "ping_timeout"), "the websocket sink")
-        self.host = str(config.get("host", "127.0.0.1"))
-        self.port = check_port(config, 8765, allow_zero=True)
-        token = config.get("token")
-        if token is not None and (not isinstance(token, str) or not token):
-            raise ConfigError("must be a non-empty string", field="token")
-        self.token: str | None = token
-        require_token_off_loopback(self.host, self.token, "listening")
-        origins = config.get("origins", [])
-        if isinstance(origins, str):
-            origins = [origins]
-        if not isinstance(origins, list) or not all(isinstance(o, str) and o for o in origins):
-            raise ConfigError("must be a list of origins such as https://example.org (or \"*\" for any)",
-                              field="origins")
-        self.origins = frozenset(_norm_origin(o) for o in origins)
-        self.allow_frames = check_bool(config, "frames", True)
-        self.max_buffer = check_number(config, "max_buffer", 4 * 1024 * 1024, integer=True, minimum=1024,
-                                       unit="bytes")
-        self.max_pending = check_number(config, "max_pending", 10_000, integer=True, minimum=1, unit="messages")
-        self.ping_interval = check_number(config, "ping_interval", 20, minimum=0, unit="seconds, 0 = off")
-        self.ping_timeout = check_number(config, "ping_timeout", 20, minimum=0, unit="seconds, 0 = off")
+    :param config: a :class:`WebSocketOptions` or its section as a plain dict.
+    """
+
+    def __init__(self, config: WebSocketOptions | Any = None) -> None:
+        opts = sink_options(WebSocketOptions, config)
+        self.options = opts
+        self.host = opts.host
+        self.port = opts.port
+        self.token: str | None = opts.token
+        self.origins = frozenset(opts.origins)
+        self.allow_frames = opts.frames
+        self.max_buffer = opts.max_buffer
+        self.max_pending = opts.max_pending
+        self.ping_interval = float(opts.ping_interval)
+        self.ping_timeout = float(opts.ping_timeout)
+        self._wslog = _OneLineLog(log, {})
         self._wss, self._frames, self._open_state = _import_websockets()
         self._clients: dict[Any, _Client] = {}
         self._out: collections.deque[tuple[bytes, bool]] = collections.deque()
@@ -148,6 +216,7 @@ class WebSocketSink:
 
     def _thread_main(self) -> None:
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(self._loop_error)
         self._loop = loop
         try:
             loop.run_until_complete(self._serve())
@@ -162,7 +231,7 @@ class WebSocketSink:
         # no permessage-deflate: every client then gets the very same frame bytes (encoded once)
         async with self._wss.serve(self._handler, self.host, self.port, process_request=self._authorize,
                                    ping_interval=self.ping_interval or None, ping_timeout=self.ping_timeout or None,
-                                   max_size=65536, compression=None, logger=log) as server:
+                                   max_size=65536, compression=None, logger=self._wslog) as server:
             self.port = server.sockets[0].getsockname()[1]
             log.info("websocket sink listening on ws://%s:%d", self.host, self.port)
             self._ready.set()
@@ -173,12 +242,32 @@ class WebSocketSink:
             except (asyncio.TimeoutError, TimeoutError):
                 log.warning("websocket clients did not close in time")
 
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's own reports (a transport that failed, a callback that raised): one line."""
+        err = context.get("exception")
+        what = context.get("message", "error in the websocket server loop")
+        self._wslog.warning("%s%s", what, f": {type(err).__name__}: {err}" if err is not None else "")
+
     def _authorize(self, connection: Any, request: Any) -> Any:
+        try:
+            return self._check_request(connection, request)
+        except Exception as e:  # a request we cannot judge is refused, never a 500 with a traceback
+            self.refused += 1
+            log.warning("websocket client %s refused: bad request (%s: %s)", connection.remote_address,
+                        type(e).__name__, e)
+            return connection.respond(http.HTTPStatus.BAD_REQUEST, "bad request\n")
+
+    def _check_request(self, connection: Any, request: Any) -> Any:
         if self.token is not None and not token_matches(request_token(request.path, request.headers), self.token):
             self.refused += 1
             log.warning("websocket client %s refused: wrong or missing token", connection.remote_address)
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, "wrong or missing token\n")
-        origin = request.headers.get("Origin")
+        found = request.headers.get_all("Origin")
+        if len(found) > 1:  # which one would a browser mean? refuse rather than guess
+            self.refused_origin += 1
+            log.warning("websocket client %s refused: %d Origin headers", connection.remote_address, len(found))
+            return connection.respond(http.HTTPStatus.BAD_REQUEST, "more than one Origin header\n")
+        origin = found[0] if found else None
         if not origin_allowed(origin, self.origins):
             self.refused_origin += 1
             log.warning("websocket client %s refused: origin %r is not allowed (add it to origins:)",

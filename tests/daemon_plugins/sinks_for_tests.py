@@ -5,7 +5,7 @@
   existing ``fail_open_if`` file; ``connected: false`` reports a peer that is down;
   ``close_delay`` makes ``close()`` hang that long. Any other key is accepted (and ignored).
 * ``marker`` classifier: a pulse detection named ``gesture`` on every ``every``-th frame.
-* ``gesturekit_configure`` writes what it receives to ``plugins.configure_dump.path``.
+* ``gesturekit_configure`` writes what it receives to ``plugins.sinks_for_tests.path``.
 """
 
 import json
@@ -71,7 +71,7 @@ def gesturekit_register_classifiers():
 
 @hookimpl
 def gesturekit_configure(config, plugin_config):
-    dump = plugin_config.get("configure_dump")
+    dump = plugin_config.get("sinks_for_tests")
     if dump:
         with open(dump["path"], "w") as f:
             json.dump({"config": config, "plugin_config": plugin_config}, f)

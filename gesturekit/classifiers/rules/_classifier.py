@@ -133,9 +133,17 @@ class RulesClassifier:
 
     def explain(self, frame: Frame) -> list[dict[str, Any]]:
         """Per hand: features and every condition of every gesture with its value (for tuning)."""
+        return self.explain_evaluation(self.evaluate(frame))
+
+    def explain_last(self) -> list[dict[str, Any]]:
+        """:meth:`explain` for the frame :meth:`classify` saw last (no second evaluation, so the
+        per-track history is not advanced twice)."""
+        return self.explain_evaluation(self.last) if self.last is not None else []
+
+    def explain_evaluation(self, ev: Evaluation) -> list[dict[str, Any]]:
+        """The :meth:`explain` readout of one :class:`Evaluation`."""
         from gesturekit.features import FINGER_NAMES, STATES, nearest_direction
 
-        ev = self.evaluate(frame)
         feats = ev.features
         dets = self.detections(ev)
         out = []

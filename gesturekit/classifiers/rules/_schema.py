@@ -1,27 +1,44 @@
 """Loading and validating YAML gesture definitions (schema version 1).
 
-YAML is read with a :class:`yaml.SafeLoader` subclass that only records the line of every
-mapping key and list item, so that each error names the file, the line and the field. No YAML
-tag beyond the safe ones is accepted, and nothing in a definition is ever executed.
+A file is read with :func:`gesturekit.util.safeyaml.load_yaml_file` (safe tags only, a size limit
+of :data:`MAX_GESTURE_BYTES` and an alias-expansion limit of :data:`MAX_GESTURE_NODES` checked
+before anything is built, duplicate keys and tabs refused, the line of every key kept). The
+document is then validated in two steps, and every error names the file, the line and the field
+(``wave.yaml:5: pose.fingers.index: unknown finger state 'straight'; ...``):
+
+1. structure, by the pydantic models of :mod:`gesturekit.classifiers.rules.model` (the same
+   models generate the JSON Schema that editors use): types, names, ranges, unknown and missing
+   fields; every such error of the file is reported;
+2. the rules that span fields (hysteresis order, a pulse needs a motion, a pose needs a
+   condition, ...), which build the frozen :class:`GestureDef` the evaluator compiles.
+
+:func:`check_library` then checks definitions together (unique names, ``unless``).
+:func:`check_files` runs all of it over many files and returns every error instead of raising
+the first (``gesturekit gestures validate``).
 """
 
 from __future__ import annotations
 
 import math
-import re
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pydantic import BaseModel, ValidationError
 
 from gesturekit._exceptions import ConfigError
-from gesturekit.features import DIRECTIONS, FINGER_NAMES, STATES
-from gesturekit.values import KEYPOINT_NAMES, TemporalSpec
+from gesturekit.classifiers.rules import model as m
+from gesturekit.classifiers.rules.model import SCHEMA_VERSION, UNION_TAGS, describe_type, short_repr
+from gesturekit.features import STATES
+from gesturekit.util.safeyaml import LineDict, LineList, load_yaml_file
+from gesturekit.values import TemporalSpec
 
 __all__ = [
     "SCHEMA_VERSION",
+    "MAX_GESTURE_BYTES",
+    "MAX_GESTURE_NODES",
     "Threshold",
     "DirectionCond",
     "DistanceCond",
@@ -31,99 +48,51 @@ __all__ = [
     "Relation",
     "ValueSpec",
     "GestureDef",
+    "GestureErrors",
     "load_definition",
     "load_definitions",
     "parse_definition",
     "check_library",
+    "check_files",
+    "library_errors",
 ]
 
-SCHEMA_VERSION = 1
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_HANDS = ("any", "left", "right", "both")
-_KINDS = ("static", "pulse")
+#: Largest gesture file read, bytes (the built-in ones are under 1 KB). A bigger file is refused
+#: before it is read.
+MAX_GESTURE_BYTES = 64 * 1024
+#: Most YAML values a gesture file may expand to, YAML aliases counted each time they are used
+#: (the built-in ones have under 100). An "alias bomb" is refused before it is expanded.
+MAX_GESTURE_NODES = 10_000
 _TEMPORAL_FIELDS = ("min_duration", "hold_interval", "update_interval", "release", "cooldown")
 
 
-# ------------------------------------------------------------------------------------------------
-# A SafeLoader that remembers lines
-# ------------------------------------------------------------------------------------------------
+class GestureErrors(ConfigError):
+    """Several errors at once. Reads as the first one with a count of the others; ``errors``
+    holds every one as its own :class:`ConfigError`."""
+
+    def __init__(self, errors: Sequence[ConfigError]) -> None:
+        self.errors: tuple[ConfigError, ...] = tuple(errors)
+        first, more = self.errors[0], len(self.errors) - 1
+        super().__init__(f"{_bare(first)} (and {more} more error{'s' if more > 1 else ''})", file=first.file,
+                         line=first.line, field=first.field)
 
 
-class _LineDict(dict):
-    """A dict that knows the line of itself and of each key (1-based)."""
-
-    line: int = 0
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: dict[Any, int] = {}
-
-
-class _LineList(list):
-    """A list that knows the line of itself and of each item (1-based)."""
-
-    line: int = 0
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[int] = []
+def _bare(e: ConfigError) -> str:
+    """The message of a :class:`ConfigError` without its ``file:line: field:`` prefix."""
+    text = str(e)
+    where = ""
+    if e.file:
+        where = f"{e.file}:{e.line}: " if e.line else f"{e.file}: "
+    if e.field:
+        where += f"{e.field}: "
+    return text[len(where):] if text.startswith(where) else text
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings and sequences carry line numbers; duplicate keys are errors."""
-
-
-def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    d = _LineDict()
-    d.line = node.start_mark.line + 1
-    for k_node, v_node in node.value:
-        key = loader.construct_object(k_node, deep=True)
-        line = k_node.start_mark.line + 1
-        if key in d:
-            raise _DuplicateKey(str(key), line)
-        try:
-            d[key] = loader.construct_object(v_node, deep=True)
-        except TypeError:  # an unhashable key
-            raise _DuplicateKey(str(key), line) from None
-        d.lines[key] = line
-    return d
-
-
-def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> _LineList:
-    out = _LineList()
-    out.line = node.start_mark.line + 1
-    for item in node.value:
-        out.append(loader.construct_object(item, deep=True))
-        out.lines.append(item.start_mark.line + 1)
-    return out
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str, line: int) -> None:
-        self.key, self.line = key, line
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-
-
-def _parse_yaml(text: str, file: str) -> Any:
-    for n, line in enumerate(text.splitlines(), 1):
-        indent = line[: len(line) - len(line.lstrip(" \t"))]
-        if "\t" in indent:
-            raise ConfigError("tab character in the indentation; YAML indents with spaces only", file=file, line=n)
-    try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except _DuplicateKey as e:
-        raise ConfigError("duplicate key; each key may appear once", file=file, line=e.line, field=e.key) from None
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = e.problem or e.context or "invalid YAML"
-        raise ConfigError(f"not valid YAML: {problem}", file=file, line=line) from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"not valid YAML: {e}", file=file) from None
+def _raise(errors: Sequence[ConfigError]) -> None:
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise GestureErrors(errors)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -260,364 +229,334 @@ class GestureDef:
 
 
 # ------------------------------------------------------------------------------------------------
-# Validation
+# Where in the file: lines and field paths
 # ------------------------------------------------------------------------------------------------
 
-
-class _Ctx:
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def err(self, msg: str, line: int | None, fld: str) -> ConfigError:
-        return ConfigError(msg, file=self.file, line=line or None, field=fld)
+Path_ = tuple[Any, ...]
 
 
-def _line_of(container: Any, key: Any, default: int = 0) -> int:
-    if isinstance(container, _LineDict):
-        return container.lines.get(key, container.line)
-    if isinstance(container, _LineList) and isinstance(key, int) and key < len(container.lines):
-        return container.lines[key]
-    return default
-
-
-def _type_name(v: Any) -> str:
-    if isinstance(v, dict):
-        return "a mapping"
-    if isinstance(v, list):
-        return "a list"
-    if isinstance(v, bool):
-        return "true/false"
-    if isinstance(v, (int, float)):
-        return "a number"
-    if isinstance(v, str):
-        return "a string"
-    if v is None:
-        return "nothing"
-    return type(v).__name__
-
-
-def _mapping(ctx: _Ctx, v: Any, fld: str, line: int, allowed: Iterable[str] | None = None) -> _LineDict:
-    if not isinstance(v, dict):
-        raise ctx.err(f"expected a mapping, got {_type_name(v)}", line, fld)
-    if allowed is not None:
-        allowed = tuple(allowed)
-        for k in v:
-            if k not in allowed:
-                raise ctx.err(f"unknown field {k!r}; expected one of: {', '.join(allowed)}", _line_of(v, k, line),
-                              f"{fld}.{k}" if fld else str(k))
-    return v  # type: ignore[return-value]
-
-
-def _number(ctx: _Ctx, v: Any, fld: str, line: int, minimum: float | None = None) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ctx.err(f"expected a number, got {_type_name(v)} ({v!r})", line, fld)
-    if not math.isfinite(v):
-        raise ctx.err("expected a finite number", line, fld)
-    if minimum is not None and v < minimum:
-        raise ctx.err(f"must be at least {minimum:g}, got {v:g}", line, fld)
-    return float(v)
-
-
-def _string(ctx: _Ctx, v: Any, fld: str, line: int) -> str:
-    if not isinstance(v, str):
-        raise ctx.err(f"expected a string, got {_type_name(v)} ({v!r})", line, fld)
-    return v
-
-
-def _choice(ctx: _Ctx, v: Any, fld: str, line: int, choices: Sequence[str], what: str) -> str:
-    s = _string(ctx, v, fld, line)
-    if s not in choices:
-        raise ctx.err(f"unknown {what} {s!r}; expected one of: {', '.join(choices)}", line, fld)
-    return s
-
-
-def _choices(ctx: _Ctx, v: Any, fld: str, line: int, choices: Sequence[str], what: str) -> tuple[str, ...]:
-    if isinstance(v, list):
-        if not v:
-            raise ctx.err(f"expected at least one {what}", line, fld)
-        return tuple(_choice(ctx, x, f"{fld}[{i}]", _line_of(v, i, line), choices, what) for i, x in enumerate(v))
-    return (_choice(ctx, v, fld, line, choices, what),)
-
-
-def _threshold(ctx: _Ctx, v: Any, fld: str, line: int) -> Threshold:
-    """``{below: X}``, ``{above: X}``, each X a number or ``{enter: E, exit: F}``."""
-    m = _mapping(ctx, v, fld, line, ("below", "above"))
-    if not m:
-        raise ctx.err("expected 'below' and/or 'above'", line, fld)
-    out: dict[str, float] = {}
-    for side in ("below", "above"):
-        if side not in m:
-            continue
-        sv, sl, sf = m[side], _line_of(m, side, line), f"{fld}.{side}"
-        if isinstance(sv, dict):
-            pair = _mapping(ctx, sv, sf, sl, ("enter", "exit"))
-            if "enter" not in pair:
-                raise ctx.err("missing field 'enter'", sl, f"{sf}.enter")
-            enter = _number(ctx, pair["enter"], f"{sf}.enter", _line_of(pair, "enter", sl))
-            ex = _number(ctx, pair.get("exit", enter), f"{sf}.exit", _line_of(pair, "exit", sl))
-            if side == "below" and ex < enter:
-                raise ctx.err(f"exit ({ex:g}) must be >= enter ({enter:g}) for 'below': a held condition is "
-                              "released only when the value rises past exit", _line_of(pair, "exit", sl), f"{sf}.exit")
-            if side == "above" and ex > enter:
-                raise ctx.err(f"exit ({ex:g}) must be <= enter ({enter:g}) for 'above': a held condition is "
-                              "released only when the value falls past exit", _line_of(pair, "exit", sl), f"{sf}.exit")
+def _field(path: Path_) -> str:
+    """``("pose", "distances", 0, "between", 1)`` -> ``"pose.distances[0].between[1]"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
         else:
-            enter = ex = _number(ctx, sv, sf, sl)
-        out[f"{side}_enter"], out[f"{side}_exit"] = enter, ex
-    t = Threshold(**out)
-    if "below" in m and "above" in m and t.above_enter >= t.below_enter:
-        raise ctx.err(f"'above' ({t.above_enter:g}) must be less than 'below' ({t.below_enter:g}): nothing could "
-                      "satisfy both", line, fld)
-    return t
-
-
-def _angle_tolerance(ctx: _Ctx, m: _LineDict, fld: str, line: int, default: float) -> tuple[float, float]:
-    within = _number(ctx, m.get("within", default), f"{fld}.within", _line_of(m, "within", line), 0.0)
-    ex = _number(ctx, m.get("exit", within), f"{fld}.exit", _line_of(m, "exit", line), 0.0)
-    if within > 180 or ex > 180:
-        raise ctx.err("angles are at most 180 degrees", line, fld)
-    if ex < within:
-        raise ctx.err(f"exit ({ex:g}) must be >= within ({within:g}): a held direction is released only when it "
-                      "turns past exit", _line_of(m, "exit", line), f"{fld}.exit")
-    return within, ex
-
-
-def _direction(ctx: _Ctx, finger: str, v: Any, fld: str, line: int) -> DirectionCond:
-    names = tuple(DIRECTIONS)
-    if isinstance(v, dict):
-        m = _mapping(ctx, v, fld, line, ("is", "within", "exit"))
-        if "is" not in m:
-            raise ctx.err("missing field 'is' (the direction)", line, f"{fld}.is")
-        dirs = _choices(ctx, m["is"], f"{fld}.is", _line_of(m, "is", line), names, "direction")
-        within, ex = _angle_tolerance(ctx, m, fld, line, 45.0)
-        return DirectionCond(finger, dirs, within, ex)
-    return DirectionCond(finger, _choices(ctx, v, fld, line, names, "direction"), 45.0, 45.0)
-
-
-def _keypoint_pair(ctx: _Ctx, v: Any, fld: str, line: int, names: Sequence[str], what: str) -> tuple[str, str]:
-    if not isinstance(v, list) or len(v) != 2:
-        raise ctx.err(f"expected a list of two {what} names", line, fld)
-    a = _choice(ctx, v[0], f"{fld}[0]", _line_of(v, 0, line), names, what)
-    b = _choice(ctx, v[1], f"{fld}[1]", _line_of(v, 1, line), names, what)
-    return a, b
-
-
-def _pose(ctx: _Ctx, v: Any, fld: str, line: int) -> Pose:
-    m = _mapping(ctx, v, fld, line, ("fingers", "directions", "palm", "distances", "angles"))
-    fingers: dict[str, tuple[str, ...]] = {}
-    if "fingers" in m:
-        fl = _line_of(m, "fingers", line)
-        fm = _mapping(ctx, m["fingers"], f"{fld}.fingers", fl)
-        for k, s in fm.items():
-            kl = _line_of(fm, k, fl)
-            _choice(ctx, k, f"{fld}.fingers.{k}", kl, FINGER_NAMES, "finger")
-            fingers[k] = _choices(ctx, s, f"{fld}.fingers.{k}", kl, STATES, "finger state")
-    dirs: list[DirectionCond] = []
-    if "directions" in m:
-        dl = _line_of(m, "directions", line)
-        dm = _mapping(ctx, m["directions"], f"{fld}.directions", dl)
-        for k, s in dm.items():
-            kl = _line_of(dm, k, dl)
-            _choice(ctx, k, f"{fld}.directions.{k}", kl, FINGER_NAMES, "finger")
-            dirs.append(_direction(ctx, k, s, f"{fld}.directions.{k}", kl))
-    if "palm" in m:
-        dirs.append(_direction(ctx, "palm", m["palm"], f"{fld}.palm", _line_of(m, "palm", line)))
-    dists: list[DistanceCond] = []
-    angles: list[AngleCond] = []
-    for key, out in (("distances", dists), ("angles", angles)):
-        if key not in m:
-            continue
-        ll = _line_of(m, key, line)
-        items = m[key]
-        if not isinstance(items, list):
-            raise ctx.err(f"expected a list, got {_type_name(items)}", ll, f"{fld}.{key}")
-        for i, item in enumerate(items):
-            il, ifld = _line_of(items, i, ll), f"{fld}.{key}[{i}]"
-            im = _mapping(ctx, item, ifld, il, ("between", "below", "above"))
-            if "between" not in im:
-                raise ctx.err("missing field 'between'", il, f"{ifld}.between")
-            names, what = (KEYPOINT_NAMES, "keypoint") if key == "distances" else (FINGER_NAMES, "finger")
-            a, b = _keypoint_pair(ctx, im["between"], f"{ifld}.between", _line_of(im, "between", il), names, what)
-            th = {k: im[k] for k in ("below", "above") if k in im}
-            if not th:
-                raise ctx.err("missing field 'below' or 'above'", il, ifld)
-            thr = _threshold(ctx, _as_line_dict(th, im), ifld, il)
-            out.append(DistanceCond(a, b, thr) if key == "distances" else AngleCond(a, b, thr))  # type: ignore[arg-type]
-    for k, states in fingers.items():
-        if len(set(states)) == len(STATES):
-            raise ctx.err(f"finger {k!r} allows every state, so this condition always holds; name the states it "
-                          "may be in, or leave the finger out", _line_of(m.get("fingers"), k, line),
-                          f"{fld}.fingers.{k}")
-    if not (fingers or dirs or dists or angles):
-        raise ctx.err("a pose needs at least one condition: expected 'fingers', 'directions', 'palm', 'distances' "
-                      "or 'angles' (an empty pose would hold on every hand)", line, fld)
-    return Pose(fingers, tuple(dirs), tuple(dists), tuple(angles))
-
-
-def _as_line_dict(d: Mapping[str, Any], parent: _LineDict) -> _LineDict:
-    out = _LineDict()
-    out.line = parent.line
-    for k, v in d.items():
-        out[k] = v
-        out.lines[k] = parent.lines.get(k, parent.line)
+            text = str(part)
+            if len(text) > 40:  # a key can be anything the file says: keep the line short
+                text = text[:37] + "..."
+            out += f".{text}" if out else text
     return out
 
 
-_MOTION_FIELDS = ("window", "direction", "within", "distance", "distance_frame", "speed", "min_duration",
-                  "max_duration")
+class _Ctx:
+    """Collects the errors of one document; knows the line of every path in it."""
+
+    def __init__(self, data: Any, file: str) -> None:
+        self.data, self.file = data, file
+        self.top = getattr(data, "line", 1) or 1
+        self.errors: list[ConfigError] = []
+
+    def line(self, path: Path_) -> int:
+        """The line of the deepest part of ``path`` present in the document (a missing field is
+        reported at the line of the mapping that lacks it)."""
+        node, line = self.data, self.top
+        for part in path:
+            if isinstance(node, dict) and part in node:
+                if isinstance(node, LineDict):
+                    line = node.lines.get(part, line)
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                if isinstance(node, LineList) and part < len(node.lines):
+                    line = node.lines[part]
+                node = node[part]
+            else:
+                break
+        return line
+
+    def err(self, message: str, path: Path_, at: Path_ | None = None) -> None:
+        """Record an error on field ``path``, at the line of ``at`` (default: ``path``)."""
+        self.errors.append(ConfigError(message, file=self.file, line=self.line(path if at is None else at),
+                                       field=_field(path) or None))
 
 
-def _motion(ctx: _Ctx, v: Any, line: int) -> Motion:
-    m = _mapping(ctx, v, "motion", line, _MOTION_FIELDS)
-    if "window" not in m:
-        raise ctx.err("missing field 'window' (seconds)", line, "motion.window")
-    window = _number(ctx, m["window"], "motion.window", _line_of(m, "window", line), 0.01)
-    direction = None
-    if "direction" in m:
-        direction = _choice(ctx, m["direction"], "motion.direction", _line_of(m, "direction", line),
-                            tuple(d for d in DIRECTIONS if d not in ("forward", "back")), "direction")
-    within = _number(ctx, m.get("within", 45.0), "motion.within", _line_of(m, "within", line), 0.0)
-    if within > 180:
-        raise ctx.err("angles are at most 180 degrees", _line_of(m, "within", line), "motion.within")
-    ths = {k: _threshold(ctx, m[k], f"motion.{k}", _line_of(m, k, line)) if k in m else Threshold()
+def _loc_path(loc: Sequence[Any]) -> Path_:
+    """A pydantic error location as a path in the document (union branches and ``[key]`` dropped)."""
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in UNION_TAGS or p == "[key]")))
+
+
+def _fields_at(loc: Sequence[Any]) -> tuple[str, ...]:
+    """The field names allowed in the mapping at ``loc`` (for "unknown field" messages)."""
+    models: list[Any] = [m.GestureFile]
+    for part in loc:
+        if isinstance(part, str) and part in UNION_TAGS:
+            continue
+        nxt: list[Any] = []
+        for model in models:
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                by_alias = {(f.alias or n): f for n, f in model.model_fields.items()}
+                if isinstance(part, str) and part in by_alias:
+                    nxt += _models_in(by_alias[part].annotation)
+            elif isinstance(model, _Container):  # a list index or a mapping key
+                nxt += model.items
+        models = nxt
+    names: list[str] = []
+    for model in models:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names += [f.alias or n for n, f in model.model_fields.items() if (f.alias or n) not in names]
+    return tuple(names)
+
+
+class _Container:
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+
+
+def _models_in(tp: Any) -> list[Any]:
+    """Models (and list/dict containers of models) an annotation can hold."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    if origin is typing.Annotated:
+        return _models_in(args[0])
+    if origin is typing.Union or type(tp).__name__ == "UnionType":
+        return [x for a in args for x in _models_in(a)]
+    if origin in (list, dict) and args:
+        inner = _models_in(args[-1])
+        return [_Container(inner)] if inner else []
+    return []
+
+
+_MISSING_HINTS = {"gesturekit": f" (the schema version, {SCHEMA_VERSION})", "window": " (seconds)",
+                  "is": " (the direction)"}
+
+
+def _pydantic_message(err: Mapping[str, Any]) -> str:
+    """One pydantic error of :class:`~gesturekit.classifiers.rules.model.GestureFile` as a sentence."""
+    kind, loc, value, ctx = err.get("type"), tuple(err.get("loc", ())), err.get("input"), err.get("ctx") or {}
+    got = f"got {describe_type(value)}" + (f" ({short_repr(value)})" if short_repr(value) and value is not None
+                                           else "")
+    if kind == "gesture":
+        return str(ctx.get("message", err.get("msg")))
+    if kind == "missing":
+        name = str(loc[-1]) if loc else "?"
+        return f"missing field '{name}'{_MISSING_HINTS.get(name, '')}"
+    if kind == "extra_forbidden":
+        allowed = _fields_at(loc[:-1])
+        return f"unknown field {short_repr(loc[-1])}" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
+    if kind in ("float_type", "int_type", "float_parsing"):
+        return f"expected a number, {got}"
+    if kind == "finite_number":
+        return "expected a finite number"
+    if kind in ("string_type", "literal_error"):
+        return f"expected a string, {got}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping, {got}"
+    if kind == "list_type":
+        return f"expected a list, {got}"
+    bound = next((ctx[k] for k in ("ge", "gt", "le", "lt") if isinstance(ctx.get(k), (int, float))), None)
+    if bound is not None and isinstance(value, (int, float)):
+        word = "at least" if kind in ("greater_than_equal", "greater_than") else "at most"
+        return f"must be {word} {bound:g}, got {value:g}"
+    return str(err.get("msg", "invalid"))[:200]
+
+
+# ------------------------------------------------------------------------------------------------
+# Validation: the model, then the rules that span fields
+# ------------------------------------------------------------------------------------------------
+
+
+def _threshold(ctx: _Ctx, t: Any, path: Path_) -> Threshold:
+    """``below`` / ``above`` of ``t`` (a threshold model, or a distance or angle test)."""
+    if t.below is None and t.above is None:
+        ctx.err("expected 'below' and/or 'above'", path)
+        return Threshold()
+    out: dict[str, float] = {}
+    for side in ("below", "above"):
+        sv = getattr(t, side)
+        if sv is None:
+            continue
+        if isinstance(sv, m.EnterExit):
+            enter = sv.enter
+            ex = enter if sv.exit is None else sv.exit
+            if side == "below" and ex < enter:
+                ctx.err(f"exit ({ex:g}) must be >= enter ({enter:g}) for 'below': a held condition is released only "
+                        "when the value rises past exit", (*path, side, "exit"))
+            if side == "above" and ex > enter:
+                ctx.err(f"exit ({ex:g}) must be <= enter ({enter:g}) for 'above': a held condition is released only "
+                        "when the value falls past exit", (*path, side, "exit"))
+        else:
+            enter = ex = float(sv)
+        out[f"{side}_enter"], out[f"{side}_exit"] = enter, ex
+    th = Threshold(**out)
+    if t.below is not None and t.above is not None and th.above_enter >= th.below_enter:
+        ctx.err(f"'above' ({th.above_enter:g}) must be less than 'below' ({th.below_enter:g}): nothing could satisfy "
+                "both", path)
+    return th
+
+
+def _names(v: Any) -> tuple[str, ...]:
+    return tuple(v) if isinstance(v, list) else (v,)
+
+
+def _direction(ctx: _Ctx, finger: str, v: Any, path: Path_) -> DirectionCond:
+    if isinstance(v, m.DirectionTest):
+        ex = v.within if v.exit is None else v.exit
+        if ex < v.within:
+            ctx.err(f"exit ({ex:g}) must be >= within ({v.within:g}): a held direction is released only when it "
+                    "turns past exit", (*path, "exit"))
+        return DirectionCond(finger, _names(v.is_), v.within, ex)
+    return DirectionCond(finger, _names(v), 45.0, 45.0)
+
+
+def _pose(ctx: _Ctx, p: m.PoseModel, path: Path_) -> Pose:
+    fingers = {k: _names(s) for k, s in (p.fingers or {}).items()}
+    dirs = [_direction(ctx, k, s, (*path, "directions", k)) for k, s in (p.directions or {}).items()]
+    if p.palm is not None:
+        dirs.append(_direction(ctx, "palm", p.palm, (*path, "palm")))
+    dists, angles = [], []
+    for key, items, out in (("distances", p.distances, dists), ("angles", p.angles, angles)):
+        for i, item in enumerate(items or ()):
+            ipath = (*path, key, i)
+            if item.below is None and item.above is None:
+                ctx.err("missing field 'below' or 'above'", ipath)
+                continue
+            thr = _threshold(ctx, item, ipath)
+            a, b = item.between
+            out.append(DistanceCond(a, b, thr) if key == "distances" else AngleCond(a, b, thr))
+    for k, states in fingers.items():
+        if len(set(states)) == len(STATES):
+            ctx.err(f"finger {k!r} allows every state, so this condition always holds; name the states it may be "
+                    "in, or leave the finger out", (*path, "fingers", k))
+    if not (fingers or dirs or dists or angles or p.distances or p.angles):
+        ctx.err("a pose needs at least one condition: expected 'fingers', 'directions', 'palm', 'distances' or "
+                "'angles' (an empty pose would hold on every hand)", path)
+    return Pose(fingers, tuple(dirs), tuple(dists), tuple(angles))
+
+
+def _motion(ctx: _Ctx, v: m.MotionModel) -> Motion:
+    path = ("motion",)
+    ths = {k: _threshold(ctx, getattr(v, k), (*path, k)) if getattr(v, k) is not None else Threshold()
            for k in ("distance", "distance_frame", "speed")}
-    if not any(k in m for k in ("distance", "distance_frame", "speed")):
-        raise ctx.err("a motion needs 'distance' (palm units), 'distance_frame' (fraction of the image width) "
-                      "and/or 'speed'", line, "motion")
-    lo = _number(ctx, m.get("min_duration", 0.0), "motion.min_duration", _line_of(m, "min_duration", line), 0.0)
-    hi = _number(ctx, m["max_duration"], "motion.max_duration", _line_of(m, "max_duration", line), 0.0) \
-        if "max_duration" in m else math.inf
-    if lo > window:
-        raise ctx.err(f"min_duration ({lo:g}) must be at most the window ({window:g}): the movement is measured "
-                      "within the window", _line_of(m, "min_duration", line), "motion.min_duration")
+    if v.distance is None and v.distance_frame is None and v.speed is None:
+        ctx.err("a motion needs 'distance' (palm units), 'distance_frame' (fraction of the image width) and/or "
+                "'speed'", path)
+    lo, hi = v.min_duration, math.inf if v.max_duration is None else v.max_duration
+    if lo > v.window:
+        ctx.err(f"min_duration ({lo:g}) must be at most the window ({v.window:g}): the movement is measured within "
+                "the window", (*path, "min_duration"))
     if hi < lo:
-        raise ctx.err(f"max_duration ({hi:g}) must be >= min_duration ({lo:g})", _line_of(m, "max_duration", line),
-                      "motion.max_duration")
-    return Motion(window, direction, within, ths["distance"], ths["speed"], ths["distance_frame"], lo, hi)
+        ctx.err(f"max_duration ({hi:g}) must be >= min_duration ({lo:g})", (*path, "max_duration"))
+    return Motion(v.window, v.direction, v.within, ths["distance"], ths["speed"], ths["distance_frame"], lo, hi)
 
 
-def _relation(ctx: _Ctx, v: Any, line: int) -> Relation:
-    m = _mapping(ctx, v, "relation", line, ("window", "distance", "change"))
-    window = _number(ctx, m.get("window", 0.3), "relation.window", _line_of(m, "window", line), 0.01)
-    dist = _threshold(ctx, m["distance"], "relation.distance", _line_of(m, "distance", line)) if "distance" in m \
-        else None
-    change = _threshold(ctx, m["change"], "relation.change", _line_of(m, "change", line)) if "change" in m else None
+def _relation(ctx: _Ctx, v: m.RelationModel) -> Relation:
+    dist = _threshold(ctx, v.distance, ("relation", "distance")) if v.distance is not None else None
+    change = _threshold(ctx, v.change, ("relation", "change")) if v.change is not None else None
     if dist is None and change is None:
-        raise ctx.err("a relation needs 'distance' and/or 'change'", line, "relation")
-    return Relation(window, dist, change)
+        ctx.err("a relation needs 'distance' and/or 'change'", ("relation",))
+    return Relation(v.window, dist, change)
 
 
-def _values(ctx: _Ctx, v: Any, line: int, hands: str) -> tuple[ValueSpec, ...]:
-    m = _mapping(ctx, v, "values", line)
+def _values(ctx: _Ctx, values: Mapping[str, m.ValueModel], hands: str) -> tuple[ValueSpec, ...]:
     out = []
-    for name, spec in m.items():
-        nl, fld = _line_of(m, name, line), f"values.{name}"
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise ctx.err("a value name is lower_case letters, digits and _", nl, fld)
-        sm = _mapping(ctx, spec, fld, nl, ("between", "relation"))
-        if len(sm) != 1:
-            raise ctx.err("expected exactly one of 'between' (two keypoints) or 'relation'", nl, fld)
-        if "between" in sm:
-            a, b = _keypoint_pair(ctx, sm["between"], f"{fld}.between", _line_of(sm, "between", nl), KEYPOINT_NAMES,
-                                  "keypoint")
+    for name, spec in values.items():
+        path = ("values", name)
+        if (spec.between is None) == (spec.relation is None):
+            ctx.err("expected exactly one of 'between' (two keypoints) or 'relation'", path)
+        elif spec.between is not None:
+            a, b = spec.between
             out.append(ValueSpec(name, between=(a, b)))
         else:
-            rel = _choice(ctx, sm["relation"], f"{fld}.relation", _line_of(sm, "relation", nl),
-                          ("distance", "distance_frame", "change"), "relation value")
             if hands != "both":
-                raise ctx.err("relation values need 'hands: both'", nl, f"{fld}.relation")
-            out.append(ValueSpec(name, relation=rel))
+                ctx.err("relation values need 'hands: both'", (*path, "relation"), at=path)
+            out.append(ValueSpec(name, relation=spec.relation))
     return tuple(out)
 
 
-def _temporal(ctx: _Ctx, v: Any, line: int, kind: str) -> TemporalSpec:
+def _temporal(v: m.TemporalModel | None, kind: str) -> TemporalSpec:
     base = TemporalSpec() if kind == "static" else TemporalSpec(min_duration=0.0, hold_interval=0.0,
                                                                 update_interval=0.0, release=0.0, cooldown=0.3)
     if v is None:
         return base
-    m = _mapping(ctx, v, "temporal", line, _TEMPORAL_FIELDS)
-    kw = {k: _number(ctx, m[k], f"temporal.{k}", _line_of(m, k, line), 0.0) for k in m}
-    return TemporalSpec(**{**{k: getattr(base, k) for k in _TEMPORAL_FIELDS}, **kw})
+    given = {k: getattr(v, k) for k in _TEMPORAL_FIELDS if getattr(v, k) is not None}
+    return TemporalSpec(**{**{k: getattr(base, k) for k in _TEMPORAL_FIELDS}, **given})
 
 
-_TOP = ("gesturekit", "name", "description", "kind", "hands", "pose", "any_pose", "motion", "relation", "unless",
-        "values", "temporal")
+def _build(ctx: _Ctx, g: m.GestureFile) -> GestureDef:
+    has_pose = g.pose is not None or g.any_pose is not None
+    if g.pose is not None and g.any_pose is not None:
+        ctx.err("use either 'pose' or 'any_pose', not both", ("any_pose",))
+    poses: tuple[Pose, ...] = (Pose(),)
+    if g.pose is not None:
+        poses = (_pose(ctx, g.pose, ("pose",)),)
+    elif g.any_pose is not None:
+        poses = tuple(_pose(ctx, p, ("any_pose", i)) for i, p in enumerate(g.any_pose))
+    motion = _motion(ctx, g.motion) if g.motion is not None else None
+    if motion is not None and g.kind != "pulse":
+        ctx.err("a 'motion' gesture must be 'kind: pulse'", ("motion",))
+    if g.kind == "pulse" and motion is None:
+        ctx.err("a 'pulse' gesture needs a 'motion'", ("kind",))
+    relation = _relation(ctx, g.relation) if g.relation is not None else None
+    if relation is not None and g.hands != "both":
+        ctx.err("'relation' needs 'hands: both'", ("relation",))
+    if g.hands == "both" and motion is not None:
+        ctx.err("two-hand gestures take a 'relation', not a 'motion'", ("motion",))
+    unless = _names(g.unless) if g.unless is not None else ()
+    values = _values(ctx, g.values, g.hands) if g.values is not None else ()
+    if not has_pose and motion is None and relation is None:
+        ctx.err("the gesture has no condition and would hold on every hand; expected 'pose' (or 'any_pose'), "
+                "'motion' or 'relation'", ("pose",))
+    return GestureDef(g.name, g.description, g.kind, g.hands, poses, motion, relation, unless, values,
+                      _temporal(g.temporal, g.kind), ctx.file, ctx.top, ctx.line(("unless",)))
+
+
+def _parse(data: Any, file: str) -> tuple[GestureDef | None, list[ConfigError]]:
+    """Validate one parsed document: the definition, or every error found."""
+    ctx = _Ctx(data, file)
+    try:
+        g = m.GestureFile.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors(include_url=False):
+            path = _loc_path(err.get("loc", ()))
+            ctx.err(_pydantic_message(err), path)
+        return None, sorted(ctx.errors, key=lambda e: e.line or 0)
+    d = _build(ctx, g)
+    return (None, ctx.errors) if ctx.errors else (d, [])  # in the order of the checks: the first is the cause
 
 
 def parse_definition(data: Any, file: str = "<string>") -> GestureDef:
-    """Validate one parsed YAML document (with line info when it came from :func:`load_definition`)."""
-    ctx = _Ctx(file)
-    line = getattr(data, "line", 1)
-    m = _mapping(ctx, data, "", line, _TOP)
-    if "gesturekit" not in m:
-        raise ctx.err(f"missing field 'gesturekit' (the schema version, {SCHEMA_VERSION})", line, "gesturekit")
-    ver = m["gesturekit"]
-    if isinstance(ver, bool) or ver != SCHEMA_VERSION:
-        raise ctx.err(f"unsupported schema version {ver!r}; this gesturekit reads version {SCHEMA_VERSION}",
-                      _line_of(m, "gesturekit", line), "gesturekit")
-    if "name" not in m:
-        raise ctx.err("missing field 'name'", line, "name")
-    name = _string(ctx, m["name"], "name", _line_of(m, "name", line))
-    if not _NAME.match(name):
-        raise ctx.err(f"invalid name {name!r}: use lower_case letters, digits and _", _line_of(m, "name", line),
-                      "name")
-    desc = _string(ctx, m.get("description", ""), "description", _line_of(m, "description", line))
-    kind = _choice(ctx, m.get("kind", "static"), "kind", _line_of(m, "kind", line), _KINDS, "kind")
-    hands = _choice(ctx, m.get("hands", "any"), "hands", _line_of(m, "hands", line), _HANDS, "hands")
-    if "pose" in m and "any_pose" in m:
-        raise ctx.err("use either 'pose' or 'any_pose', not both", _line_of(m, "any_pose", line), "any_pose")
-    poses: tuple[Pose, ...] = (Pose(),)
-    if "pose" in m:
-        poses = (_pose(ctx, m["pose"], "pose", _line_of(m, "pose", line)),)
-    elif "any_pose" in m:
-        al = _line_of(m, "any_pose", line)
-        items = m["any_pose"]
-        if not isinstance(items, list) or not items:
-            raise ctx.err("expected a non-empty list of poses", al, "any_pose")
-        poses = tuple(_pose(ctx, p, f"any_pose[{i}]", _line_of(items, i, al)) for i, p in enumerate(items))
-    motion = _motion(ctx, m["motion"], _line_of(m, "motion", line)) if "motion" in m else None
-    if motion is not None and kind != "pulse":
-        raise ctx.err("a 'motion' gesture must be 'kind: pulse'", _line_of(m, "motion", line), "motion")
-    if kind == "pulse" and motion is None:
-        raise ctx.err("a 'pulse' gesture needs a 'motion'", _line_of(m, "kind", line), "kind")
-    relation = _relation(ctx, m["relation"], _line_of(m, "relation", line)) if "relation" in m else None
-    if relation is not None and hands != "both":
-        raise ctx.err("'relation' needs 'hands: both'", _line_of(m, "relation", line), "relation")
-    if hands == "both" and motion is not None:
-        raise ctx.err("two-hand gestures take a 'relation', not a 'motion'", _line_of(m, "motion", line), "motion")
-    unless: tuple[str, ...] = ()
-    if "unless" in m:
-        ul = _line_of(m, "unless", line)
-        u = m["unless"]
-        items = u if isinstance(u, list) else [u]
-        unless = tuple(_string(ctx, x, f"unless[{i}]", _line_of(u, i, ul)) for i, x in enumerate(items))
-    values = _values(ctx, m["values"], _line_of(m, "values", line), hands) if "values" in m else ()
-    temporal = _temporal(ctx, m.get("temporal"), _line_of(m, "temporal", line), kind)
-    if "pose" not in m and "any_pose" not in m and motion is None and relation is None:
-        raise ctx.err("the gesture has no condition and would hold on every hand; expected 'pose' (or "
-                      "'any_pose'), 'motion' or 'relation'", line, "pose")
-    return GestureDef(name, desc, kind, hands, poses, motion, relation, unless, values, temporal, file, line,
-                      _line_of(m, "unless", line))
+    """Validate one parsed YAML document (with line info when it came from :func:`load_definition`).
+
+    Raises :class:`ConfigError` (:class:`GestureErrors` when there are several errors)."""
+    d, errors = _parse(data, file)
+    _raise(errors)
+    assert d is not None
+    return d
+
+
+def _read(path: Path) -> tuple[GestureDef | None, list[ConfigError], Any]:
+    """Read and validate one file: ``(definition or None, errors, the parsed document)``."""
+    try:
+        data = load_yaml_file(path, what="gesture file", max_bytes=MAX_GESTURE_BYTES, max_nodes=MAX_GESTURE_NODES)
+    except ConfigError as e:
+        return None, [e], None
+    if data is None:
+        return None, [ConfigError("the file is empty; expected a gesture definition", file=str(path), line=1)], None
+    d, errors = _parse(data, str(path))
+    return d, errors, data
 
 
 def load_definition(path: str | Path) -> GestureDef:
-    """Read and validate one YAML gesture file; :class:`ConfigError` names file, line and field."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("gesture file not found", file=str(p)) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read gesture file: {e}", file=str(p)) from None
-    data = _parse_yaml(text, str(p))
-    if data is None:
-        raise ConfigError("the file is empty; expected a gesture definition", file=str(p), line=1)
-    return parse_definition(data, str(p))
+    """Read and validate one YAML gesture file; :class:`ConfigError` names file, line and field
+    (:class:`GestureErrors`, a ConfigError, when the file has several errors)."""
+    d, errors, _ = _read(Path(path))
+    _raise(errors)
+    assert d is not None
+    return d
 
 
-def load_definitions(paths: Iterable[str | Path], check: bool = True) -> list[GestureDef]:
-    """Load several files (folders: every ``*.yaml``/``*.yml`` inside), then (``check``) check them
-    together: unique names, ``unless`` names that exist, no ``unless`` cycles."""
+def _expand(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         p = Path(path)
@@ -625,40 +564,98 @@ def load_definitions(paths: Iterable[str | Path], check: bool = True) -> list[Ge
             files.extend(sorted([*p.glob("*.yaml"), *p.glob("*.yml")]))
         else:
             files.append(p)
-    defs = [load_definition(f) for f in files]
+    return files
+
+
+def load_definitions(paths: Iterable[str | Path], check: bool = True) -> list[GestureDef]:
+    """Load several files (folders: every ``*.yaml``/``*.yml`` inside), then (``check``) check them
+    together: unique names, ``unless`` names that exist, no ``unless`` cycles."""
+    defs = [load_definition(f) for f in _expand(paths)]
     if check:
         check_library(defs)
     return defs
 
 
-def check_library(defs: Sequence[GestureDef]) -> None:
-    """Cross-definition checks: duplicate names, unknown ``unless`` references, cycles."""
+def check_files(paths: Iterable[str | Path], *, builtin: bool = True) -> tuple[list[GestureDef], list[ConfigError]]:
+    """Validate every file (folders: each ``*.yaml``/``*.yml``) and check them together, with the
+    built-in library when ``builtin`` (a name it uses is then taken; ``unless`` may name its
+    gestures), as :func:`~gesturekit.classifiers.rules.load_library` would: every error of every
+    file, not only the first. Returns the definitions that loaded and the errors."""
+    defs: list[GestureDef] = []
+    errors: list[ConfigError] = []
+    failed_names: set[str] = set()
+    files = _expand(paths)
+    for f in files:
+        d, errs, data = _read(f)
+        errors += errs
+        if d is not None:
+            defs.append(d)
+        elif isinstance(data, dict) and isinstance(data.get("name"), str):
+            failed_names.add(data["name"])  # its errors are reported; it is no unknown 'unless' target
+    base: list[GestureDef] = []
+    if builtin:
+        from gesturekit.classifiers.rules._classifier import builtin_library_path
+
+        mine = {f.resolve() for f in files}
+        # a built-in file named on the command line is checked once, as one of the files
+        base = [d for d in load_definitions([builtin_library_path()], check=False)
+                if Path(d.file).resolve() not in mine]
+    errors += library_errors([*base, *defs], known=failed_names)
+    return defs, errors
+
+
+def _builtin_dir() -> Path | None:
+    try:
+        from gesturekit.classifiers.rules._classifier import builtin_library_path
+
+        return builtin_library_path().resolve()
+    except Exception:  # pragma: no cover - an unusual install
+        return None
+
+
+def library_errors(defs: Sequence[GestureDef], known: Iterable[str] = ()) -> list[ConfigError]:
+    """Every cross-definition error: duplicate names, unknown ``unless`` references (``known``:
+    names that exist although their definition is not in ``defs``), mixed hand counts, cycles."""
+    errors: list[ConfigError] = []
+    known = set(known)
+    builtin_dir = _builtin_dir()
     seen: dict[str, GestureDef] = {}
     for d in defs:
         if d.name in seen:
             first = seen[d.name]
-            raise ConfigError(f"duplicate gesture name {d.name!r} (also defined in {first.file}:{first.line})",
-                              file=d.file, line=d.line, field="name")
+            where = f"{first.file}:{first.line}"
+            is_builtin = builtin_dir is not None and first.file and Path(first.file).resolve().parent == builtin_dir
+            msg = (f"duplicate gesture name {d.name!r}: the built-in library defines it ({where}); rename yours, "
+                   "or set 'builtin: false' to replace the built-in library") if is_builtin \
+                else f"duplicate gesture name {d.name!r} (also defined in {where})"
+            errors.append(ConfigError(msg, file=d.file, line=d.line, field="name"))
+            continue
         seen[d.name] = d
     for d in defs:
+        if seen.get(d.name) is not d:
+            continue
         for u in d.unless:
             if u not in seen:
-                raise ConfigError(f"unknown gesture {u!r} referenced; known: {', '.join(sorted(seen))}",
-                                  file=d.file, line=d.unless_line, field="unless")
+                if u not in known:
+                    errors.append(ConfigError(f"unknown gesture {u!r} referenced; known: {', '.join(sorted(seen))}",
+                                              file=d.file, line=d.unless_line, field="unless"))
+                continue
             other = seen[u]
             if other.hands != d.hands and "both" in (other.hands, d.hands):
-                raise ConfigError(f"gesture {u!r} is a {'two' if other.hands == 'both' else 'one'}-hand gesture; "
-                                  "'unless' must refer to gestures with the same number of hands",
-                                  file=d.file, line=d.unless_line, field="unless")
+                errors.append(ConfigError(
+                    f"gesture {u!r} is a {'two' if other.hands == 'both' else 'one'}-hand gesture; 'unless' must "
+                    "refer to gestures with the same number of hands", file=d.file, line=d.unless_line,
+                    field="unless"))
     state: dict[str, int] = {}
 
     def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
+        if state.get(name) == 2 or name not in seen:
             return
         if state.get(name) == 1:
             d = seen[path[0]]
-            raise ConfigError(f"'unless' forms a cycle: {' -> '.join([*path, name])}", file=d.file,
-                              line=d.unless_line, field="unless")
+            errors.append(ConfigError(f"'unless' forms a cycle: {' -> '.join([*path, name])}", file=d.file,
+                                      line=d.unless_line, field="unless"))
+            return
         state[name] = 1
         for u in seen[name].unless:
             visit(u, [*path, name])
@@ -666,3 +663,10 @@ def check_library(defs: Sequence[GestureDef]) -> None:
 
     for d in defs:
         visit(d.name, [])
+    return errors
+
+
+def check_library(defs: Sequence[GestureDef]) -> None:
+    """Cross-definition checks (see :func:`library_errors`); raises the first error, with a count
+    of the others."""
+    _raise(library_errors(defs))

@@ -1,0 +1,71 @@
+"""The tracker's options: one pydantic model shared by the Python API, the YAML config
+(``tracker:`` section) and the CLI (one ``--flag`` per field, generated from this model)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gesturekit._exceptions import InputError
+from gesturekit.tracking.models import MODEL_NAMES
+
+__all__ = ["TrackerOptions"]
+
+
+class TrackerOptions(BaseModel):
+    """Options of :class:`~gesturekit.tracking.Tracker`.
+
+    ``TrackerOptions(model="lite")`` raises :class:`~gesturekit.InputError` with one line on a
+    bad value; inside a config file, the error names the file, line and field instead.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field("full", description="'lite', 'full' or a path to a hand_landmarker .task file")
+    max_hands: int = Field(2, ge=1, le=4, description="most hands tracked at once")
+    min_detection_confidence: float = Field(0.5, ge=0, le=1, description="palm detector threshold")
+    min_presence_confidence: float = Field(0.5, ge=0, le=1,
+                                           description="hand presence threshold of the landmark model")
+    min_tracking_confidence: float = Field(0.5, ge=0, le=1,
+                                           description="below this, the palm detector runs again")
+    device: Literal["cpu", "gpu"] = Field("cpu", description="inference device (MediaPipe's GPU delegate: "
+                                                             "no silent fallback)")
+    mirrored: bool | None = Field(None, description="the image is a mirrored selfie view; unset: cameras and "
+                                                    "streams are, files and images are not")
+    mode: Literal["video", "image"] | None = Field(None, description="'video' (frames of one stream, tracked) or "
+                                                                      "'image' (independent images); unset: from "
+                                                                      "the source")
+    smoothing: bool = Field(False, description="One-Euro filter on each track's keypoints (video only)")
+    smoothing_min_cutoff: float = Field(1.0, gt=0, description="One-Euro min_cutoff in Hz (less = smoother "
+                                                               "when still)")
+    smoothing_beta: float = Field(0.05, ge=0, description="One-Euro beta (more = less lag when moving)")
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as e:
+            err = e.errors()[0]
+            field = ".".join(str(p) for p in err.get("loc", ()))
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            raise InputError(f"tracker option {field}: {msg}, got {err.get('input')!r}") from None
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, v: str) -> str:
+        if v not in MODEL_NAMES and not str(v).endswith(".task"):
+            raise ValueError(f"unknown model {v!r}: use 'lite', 'full' or a path to a .task file")
+        return v
+
+    def resolved(self, *, live: bool, mode: str | None = None) -> TrackerOptions:
+        """These options with the unset ones decided by the source: ``mirrored`` for a live
+        source (a selfie camera view), ``mode`` from the source (``image`` for still images)."""
+        update: dict[str, Any] = {}
+        if self.mirrored is None:
+            update["mirrored"] = bool(live)
+        if self.mode is None:
+            update["mode"] = mode or "video"
+        return self.model_copy(update=update) if update else self
+
+    def validate(self) -> None:  # kept for callers of the earlier API: construction validates now
+        """No-op: the model is validated when it is created."""
