@@ -5,12 +5,14 @@ import os
 import time
 
 import pytest
-from gesturekit_plugins.jsonl_sink import JsonlSink
+from gesturekit_plugins.jsonl_sink import JsonlOptions, JsonlSink
 from peers import events, wait_for
 
 from gesturekit import ConfigError, InputError
 from gesturekit.bus import EventBus
+from gesturekit.chain.builder import build_section
 from gesturekit.daemon.config import load_config
+from gesturekit.settings.model import CORE_SINK_KEYS
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -82,9 +84,9 @@ def test_relative_path_resolves_against_the_config_folder(tmp_path, monkeypatch)
     (cfgdir / "d.yaml").write_text("source: rec.jsonl\nsinks:\n  j: {type: jsonl, path: out/events.jsonl}\n")
     monkeypatch.chdir(tmp_path)
     cfg = load_config(str(cfgdir / "d.yaml"))
-    opts = cfg.sink_options("j")
-    assert opts["path"] == os.path.join(str(cfgdir), "out", "events.jsonl")
-    sink = JsonlSink(opts)
+    sink = build_section("sinks", "j", cfg.enabled_sinks()["j"], {"jsonl": JsonlSink}, cfg, drop=CORE_SINK_KEYS)
+    assert isinstance(sink.options, JsonlOptions)
+    assert sink.path == os.path.join(str(cfgdir), "out", "events.jsonl")
     sink.open()
     sink.send(events(1)[0])
     sink.close()

@@ -16,7 +16,8 @@ from gesturekit._exceptions import GestureKitError
 __all__ = ["main", "COMMANDS"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("detect", "run", "plugins_cmd", "daemon_cmd", "status_cmd", "demo", "gestures_cmd")
+COMMANDS: tuple[str, ...] = ("detect", "run", "plugins_cmd", "daemon_cmd", "status_cmd", "demo", "gestures_cmd",
+                             "schema_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

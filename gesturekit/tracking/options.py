@@ -16,8 +16,9 @@ __all__ = ["TrackerOptions"]
 class TrackerOptions(BaseModel):
     """Options of :class:`~gesturekit.tracking.Tracker`.
 
-    ``TrackerOptions(model="lite")`` raises :class:`~gesturekit.InputError` with one line on a
-    bad value; inside a config file, the error names the file, line and field instead.
+    A bad value raises pydantic's ``ValidationError`` (a ``ValueError``); :meth:`create` raises
+    :class:`~gesturekit.InputError` with one line instead, and inside a config file the error names
+    the file, line and field.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -41,21 +42,23 @@ class TrackerOptions(BaseModel):
                                                                "when still)")
     smoothing_beta: float = Field(0.05, ge=0, description="One-Euro beta (more = less lag when moving)")
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as e:
-            err = e.errors()[0]
-            field = ".".join(str(p) for p in err.get("loc", ()))
-            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-            raise InputError(f"tracker option {field}: {msg}, got {err.get('input')!r}") from None
-
     @field_validator("model")
     @classmethod
     def _known_model(cls, v: str) -> str:
         if v not in MODEL_NAMES and not str(v).endswith(".task"):
             raise ValueError(f"unknown model {v!r}: use 'lite', 'full' or a path to a .task file")
         return v
+
+    @classmethod
+    def create(cls, **data: Any) -> TrackerOptions:
+        """``TrackerOptions(**data)``, with a bad value as one :class:`~gesturekit.InputError` line."""
+        try:
+            return cls(**data)
+        except ValidationError as e:
+            err = e.errors()[0]
+            field = ".".join(str(p) for p in err.get("loc", ()))
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            raise InputError(f"tracker option {field}: {msg}, got {err.get('input')!r}") from None
 
     def resolved(self, *, live: bool, mode: str | None = None) -> TrackerOptions:
         """These options with the unset ones decided by the source: ``mirrored`` for a live

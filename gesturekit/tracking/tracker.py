@@ -36,7 +36,7 @@ class Tracker:
     """
 
     def __init__(self, options: TrackerOptions | None = None, **kwargs: object) -> None:
-        self.options = (options or TrackerOptions(**kwargs)).resolved(live=False)  # type: ignore[arg-type]
+        self.options = (options or TrackerOptions.create(**kwargs)).resolved(live=False)
         self._landmarker = self._create()
         self._tracks = TrackAssigner()
         self._filters: dict[int, OneEuroFilter] = {}

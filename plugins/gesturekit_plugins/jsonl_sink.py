@@ -173,14 +173,12 @@ class JsonlSink:
                 self._timer.cancel()
                 self._timer = None
             if self._fd is not None:
-                fd, self._fd = self._fd, None
                 try:
                     if self._dirty:
-                        self._fd = fd
                         self._fsync_locked(time.monotonic())
                 finally:
+                    os.close(self._fd)
                     self._fd = None
-                    os.close(fd)
 
 
 @hookimpl
