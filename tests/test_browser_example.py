@@ -28,7 +28,7 @@ def _chromium() -> str:
 
 @pytest.fixture
 def sink():
-    s = collect_factories(get_plugin_manager(), "sinks")["websocket"]({"port": 0, "token": "s3cret", "frames": True})
+    s = collect_factories(get_plugin_manager(), "sinks")["websocket"]({"port": 0, "token": "s3cret", "frames": True, "origins": ["null"]})
     s.open()
     yield s
     s.close()

@@ -185,7 +185,7 @@ def test_raising_classifier_plugin_is_reported_and_daemon_goes_on(tmp_path):
     finally:
         assert d.stop() == 0
     log = d.text()
-    assert "plugin 'bad_classifier' failed in classify: ZeroDivisionError: bad classifier exploded" in log
+    assert "plugin 'bad_classifier' failed in gesturekit_classify: ZeroDivisionError: bad classifier exploded" in log
 
 
 def _listening_addresses(pid: int) -> list[str]:

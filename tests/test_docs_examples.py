@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import io
 import os
 import re
@@ -70,7 +69,7 @@ def test_keypoint_table_matches_keypoint_names():
 
 def test_tracker_doc_names_every_option_and_flag():
     text = (DOCS / "tracker.md").read_text()
-    fields = [f.name for f in dataclasses.fields(TrackerOptions)]
+    fields = list(TrackerOptions.model_fields)
     assert [f for f in fields if f"| `{f}` |" not in text] == []
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     group = next(g for g in sub.choices["run"]._action_groups if g.title == "tracker")

@@ -177,7 +177,7 @@ def test_plugin_factory_builds_the_rules_classifier(tmp_path):
     clf = factory({"gestures": [str(p)], "builtin": False})
     assert clf.names == ("index_only",)
     assert [d.gesture for d in clf.classify(frame(make_hand(pose_points("pointing_up"))))] == ["index_only"]
-    with pytest.raises(ConfigError, match="unknown option"):
+    with pytest.raises(ConfigError, match="unknown setting"):
         factory({"gesturez": []})
 
 

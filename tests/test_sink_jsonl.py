@@ -2,6 +2,8 @@
 
 import json
 import os
+import shutil
+import subprocess
 import time
 
 import pytest
@@ -91,3 +93,50 @@ def test_relative_path_resolves_against_the_config_folder(tmp_path, monkeypatch)
     sink.send(events(1)[0])
     sink.close()
     assert (cfgdir / "out" / "events.jsonl").exists() and not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 64 KB tmpfs (``mount`` needs root; skipped with the reason when not allowed)."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    mount = shutil.which("mount") or "/bin/mount"
+    r = subprocess.run([mount, "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill a disk (needs root): {r.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_a_full_disk_then_recovery_writes_every_seq_exactly_once(small_disk):
+    path = small_disk / "events.jsonl"
+    bus = EventBus()
+    bus.add_sink("file", JsonlSink({"path": str(path), "fsync_interval": 0}), retry_max=0.05)
+    evs = events(1000)  # ~180 kB of lines: the disk fills at about a third
+    for e in evs:
+        bus.publish(e)
+    wait_for(lambda: bus.stats()["file"]["errors"] >= 5, timeout=20, what="the disk to fill")
+    assert "No space left" in bus.stats()["file"]["last_error"]
+    assert path.stat().st_size <= 64 * 1024
+    r = subprocess.run(["mount", "-o", "remount,size=4m", str(small_disk)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    stats = bus.close(timeout=30)["file"]
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n")
+    seqs = [json.loads(x)["seq"] for x in raw.decode().splitlines()]  # no torn line either
+    assert seqs == list(range(1000))
+    assert stats["delivered"] == 1000 and stats["dropped"] == 0 and stats["errors"] >= 5
+
+
+def test_options_model():
+    assert JsonlSink.options_model is JsonlOptions
+    sink = JsonlSink(JsonlOptions(path="x.jsonl", fsync_interval=0))
+    assert (sink.path, sink.fsync_interval) == ("x.jsonl", 0.0)
+    assert JsonlSink({"path": "x.jsonl", "type": "jsonl", "queue_size": 5}).fsync_interval == 1.0  # bus keys
+    for bad in ({"path": "x", "fsync_interval": float("inf")}, {"path": "x", "fsync_interval": True},
+                {"path": "x", "fsync_interval": "1"}, {"path": ""}, {"path": 5}):
+        with pytest.raises(ConfigError) as ei:
+            JsonlSink(bad)
+        assert ei.value.field in ("path", "fsync_interval")

@@ -31,7 +31,7 @@ def _choices(annotation: Any) -> tuple[type | None, list[str] | None]:
 
 def add_tracker_options(p: argparse.ArgumentParser) -> None:
     """One flag per :class:`TrackerOptions` field (booleans get ``--x`` / ``--no-x``)."""
-    g = p.add_argument_group("tracker (the settings' tracker section)")
+    g = p.add_argument_group("tracker")
     for name, field in TrackerOptions.model_fields.items():
         typ, choices = _choices(field.annotation)
         default = field.default

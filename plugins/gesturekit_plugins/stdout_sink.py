@@ -23,10 +23,16 @@ class StdoutSink:
     def __init__(self, config: StdoutOptions | Any = None) -> None:
         self.options = sink_options(StdoutOptions, config)
         self.stream = sys.stdout
+        self.closed_by_reader = False
 
     def send(self, event: GestureEvent) -> None:
-        self.stream.write(event.to_json() + "\n")
-        self.stream.flush()
+        if self.closed_by_reader:
+            return
+        try:
+            self.stream.write(event.to_json() + "\n")
+            self.stream.flush()
+        except BrokenPipeError:  # `gesturekit run ... | head`: the reader is gone, nothing more to say
+            self.closed_by_reader = True
 
     def close(self) -> None:
         pass
