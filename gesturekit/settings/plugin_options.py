@@ -24,6 +24,7 @@ A factory without ``@options`` receives its section as a plain dict (and checks 
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
@@ -111,4 +112,9 @@ def validate_options(model: type[M], data: Any, *, context: Mapping[str, Any] | 
         first = errs[0]
         more = f" (and {len(errs) - 1} more error{'s' if len(errs) > 2 else ''})" if len(errs) > 1 else ""
         field = error_field(tuple(first.get("loc", ())))
-        raise ConfigError(error_message(first) + more, field=field or None) from None
+        msg = error_message(first)
+        if first.get("type") == "extra_forbidden" and "." not in field:  # a typo such as `tokn: s3cret`
+            close = difflib.get_close_matches(field, list(model.model_fields), n=1)
+            known = ", ".join(model.model_fields) or "none"
+            msg += f"; did you mean {close[0]!r}?" if close else f" (known: {known})"
+        raise ConfigError(msg + more, field=field or None) from None
