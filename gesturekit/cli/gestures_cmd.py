@@ -135,7 +135,8 @@ def _print_explanation(title: str, frame: Any, hands: list[dict[str, Any]], args
         for h in hands:
             h["conditions"] = [c for c in h["conditions"] if c["gesture"] in args.only]
     if args.json:
-        sys.stdout.write(json.dumps({"frame": title, "index": frame.index, "t": frame.t, "hands": hands}) + "\n")
+        sys.stdout.write(json.dumps({"frame": title, "index": frame.index, "t": frame.t, "hands": hands},
+                                    allow_nan=False) + "\n")
         return
     print(f"{title}: {len(hands)} hand(s)")
     for h in hands:
