@@ -25,7 +25,7 @@ from gesturekit.chain.pipeline import Pipeline, PipelineResult
 from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
 from gesturekit.settings.model import CORE_SINK_KEYS, SectionSettings, Settings, SourceSettings
 from gesturekit.settings.plugin_options import options_model_of, validate_options
-from gesturekit.sources import IMAGE_EXTENSIONS, SourceItem, ThreadedReader, open_source
+from gesturekit.sources import SourceItem, ThreadedReader, open_source, source_kind
 from gesturekit.temporal import TemporalEngine
 from gesturekit.tracking import TrackerOptions
 from gesturekit.values import GestureEvent, TemporalSpec
@@ -57,12 +57,8 @@ def redact_secrets(value: Any) -> Any:
 
 def source_mode(source: SourceSettings | None) -> str:
     """``image`` for still images (a file, folder or glob of them), else ``video``."""
-    uri = (source.uri if source is not None else None) or ""
-    if not uri or uri.isdigit() or "://" in uri or uri.endswith((".jsonl", ".ndjson")):
-        return "video"
-    if os.path.isdir(uri) or any(c in uri for c in "*?[") or uri.lower().endswith(IMAGE_EXTENSIONS):
-        return "image"
-    return "video"
+    uri = source.uri if source is not None else None
+    return "image" if uri and source_kind(uri) == "images" else "video"
 
 
 def build_section(kind: str, name: str, section: SectionSettings | Mapping[str, Any], factories: Mapping[str, Any],
@@ -188,7 +184,8 @@ class Chain:
         if default_sink and not settings.enabled_sinks():
             from gesturekit.settings.model import SinkSection
 
-            settings.sinks[default_sink] = SinkSection(type=default_sink)
+            # the default sink of a front end (stdout) must not drop events of a fast file source
+            settings.sinks[default_sink] = SinkSection(type=default_sink, durable=True)
         self.mode = settings.tracker.mode or source_mode(settings.source)
         self.sinks = build_sinks(self.pm, settings)
         self.parts = self.build_parts(settings)
@@ -272,16 +269,11 @@ class Chain:
         """One source item through the pipeline; its events go out (what every front end does per frame)."""
         pipe = pipeline or self.pipeline
         assert pipe is not None, "call start() first"
-        if pipe.tracker_options.mode == "image":
-            pipe.reset()
-        frame = pipe.frame_for(item)
-        result = pipe.process(frame)
-        if pipe.tracker_options.mode == "image" and pipe.engine is not None:
-            result.events.extend(pipe.engine.finish(frame.t))
+        result = pipe.step(item)
         self.frames += 1
         self.emit(result.events)
         if self.bus is not None:
-            self.bus.publish_frame(frame)
+            self.bus.publish_frame(result.frame)
         return result
 
     def finish(self, t: float, pipeline: Pipeline | None = None) -> list[GestureEvent]:

@@ -117,6 +117,18 @@ class Pipeline:
         if self.engine is not None:
             self.engine.reset()
 
+    def step(self, item: SourceItem) -> PipelineResult:
+        """One source item: tracked, classified, through the engine. In image mode (independent
+        still images) the image starts from a clean state and its gestures end with it."""
+        per_image = self.tracker_options.mode == "image"
+        if per_image:
+            self.reset()
+        frame = self.frame_for(item)
+        result = self.process(frame)
+        if per_image and self.engine is not None:
+            result.events.extend(self.engine.finish(frame.t))
+        return result
+
     def run(self, items: Iterable[SourceItem], max_frames: int | None = None) -> Iterator[PipelineResult]:
         """Process source items until they end or ``max_frames`` were processed; the engine's
         still-active gestures get their ``end`` in a last result.
@@ -126,19 +138,14 @@ class Pipeline:
         """
         n = 0
         last: Frame | None = None
-        per_image = self.tracker_options.mode == "image"
         for item in items:
             if max_frames is not None and n >= max_frames:
                 break
-            if per_image:
-                self.reset()
-            last = self.frame_for(item)
-            result = self.process(last)
-            if per_image and self.engine is not None:
-                result.events.extend(self.engine.finish(last.t))
+            result = self.step(item)
+            last = result.frame
             yield result
             n += 1
-        if per_image:
+        if self.tracker_options.mode == "image":
             return
         if self.engine is not None and last is not None:
             tail = self.engine.finish(last.t)

@@ -186,7 +186,7 @@ def collect_factories(pm: pluggy.PluginManager, kind: str) -> dict[str, Callable
     owner: dict[str, str] = {}
     # pluggy calls the last registered first: reverse, so the first-party plugins come first
     for got in reversed(results):
-        plugin = failures.registered_by.get(id(got), "?") if failures is not None else _owner_of(pm, got)
+        plugin = failures.registered_by.pop(id(got), "?") if failures is not None else _owner_of(pm, got)
         for name, factory in dict(got or {}).items():
             if name in out:
                 raise PluginError(f"{kind[:-1]} name {name!r} is registered twice: by {owner[name]!r} and "

@@ -57,11 +57,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, source=source_overrides(args), observers=observer_overrides(args) or None)
     if settings.source is None:
         raise settings.error("no source: give --source SRC or a source section in the config", "source")
-    # events of a file are never dropped on the way to stdout (a durable sink's queue is large)
-    chain = Chain(settings, default_sink="stdout")
-    if "stdout" in chain.sinks and settings.sinks["stdout"].durable is None:
-        settings.sinks["stdout"] = settings.sinks["stdout"].model_copy(update={"durable": True})
-    with chain:
+    with Chain(settings, default_sink="stdout") as chain:
         for _ in chain.run():
             pass
         dropped = chain.dropped

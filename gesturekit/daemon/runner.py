@@ -79,8 +79,6 @@ class Daemon:
         self.bus: Any = None
         self.health: HealthServer | None = None
         self._started = time.time()
-        self.frames = 0
-        self.events = 0
         self.source_name = ""
         self.source_state = "starting"
         self.source_reopens = 0
@@ -353,9 +351,18 @@ class Daemon:
                  ", ".join(kept), ", ".join(restarted), ", ".join(started), ", ".join(removed), ", ".join(failed))
 
     # pipeline thread --------------------------------------------------------------------------
+    @property
+    def frames(self) -> int:
+        """Frames processed (counted by the chain)."""
+        return self.chain.frames
+
+    @property
+    def events(self) -> int:
+        """Events sent out (counted by the chain)."""
+        return self.chain.events
+
     def _emit(self, events: list[GestureEvent]) -> None:
         self.chain.emit(events)
-        self.events = self.chain.events
 
     def _make_pipe(self, parts: ChainParts) -> Pipeline:
         return self.chain.make_pipeline(parts)
@@ -476,12 +483,10 @@ class Daemon:
                                            frame=fr)
             result = self.chain.step(item, pipe)
             frame = result.frame
-            self.events = self.chain.events
             self._last_t, self._last_index = frame.t, frame.index
             now = time.monotonic()
             if self._last_frame_time:
                 dt = now - self._last_frame_time
                 self._fps = 0.9 * self._fps + 0.1 * (1.0 / dt) if dt > 0 else self._fps
             self._last_frame_time = now
-            self.frames += 1
         return "end"

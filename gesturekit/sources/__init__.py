@@ -12,8 +12,23 @@ from gesturekit.sources.video import CameraSource, StreamSource, VideoFileSource
 
 __all__ = [
     "Source", "SourceItem", "ThreadedReader", "ImageSource", "VideoFileSource", "CameraSource",
-    "StreamSource", "open_source", "read_image", "IMAGE_EXTENSIONS",
+    "StreamSource", "open_source", "source_kind", "read_image", "IMAGE_EXTENSIONS",
 ]
+
+
+def source_kind(spec: str) -> str:
+    """What :func:`open_source` opens for ``spec``: ``camera``, ``stream``, ``recording``,
+    ``images`` (a file, folder or glob of still images) or ``video``."""
+    spec = str(spec)
+    if re.fullmatch(r"\d+", spec):
+        return "camera"
+    if re.match(r"^(rtsp|rtmp|https?)://", spec, re.I):
+        return "stream"
+    if spec.endswith((".jsonl", ".ndjson")):
+        return "recording"
+    if os.path.isdir(spec) or any(c in spec for c in "*?[") or spec.lower().endswith(IMAGE_EXTENSIONS):
+        return "images"
+    return "video"
 
 
 def open_source(spec: str, realtime: bool = False, reconnect: bool = True, max_pixels: int | None = None) -> Source:
@@ -24,13 +39,14 @@ def open_source(spec: str, realtime: bool = False, reconnect: bool = True, max_p
     from gesturekit.sources.recording import ReplaySource
 
     spec = str(spec)
-    if re.fullmatch(r"\d+", spec):
+    kind = source_kind(spec)
+    if kind == "camera":
         return CameraSource(int(spec), reconnect=reconnect)
-    if re.match(r"^(rtsp|rtmp|https?)://", spec, re.I):
+    if kind == "stream":
         return StreamSource(spec, reconnect=reconnect)
-    if spec.endswith((".jsonl", ".ndjson")):
+    if kind == "recording":
         return ReplaySource(spec, realtime=realtime)
-    if os.path.isdir(spec) or any(c in spec for c in "*?[") or spec.lower().endswith(IMAGE_EXTENSIONS):
+    if kind == "images":
         return ImageSource(spec, max_pixels=max_pixels)
     if not os.path.exists(spec):
         raise SourceError(f"file not found: {spec}")

@@ -69,6 +69,3 @@ class TrackerOptions(BaseModel):
         if self.mode is None:
             update["mode"] = mode or "video"
         return self.model_copy(update=update) if update else self
-
-    def validate(self) -> None:  # kept for callers of the earlier API: construction validates now
-        """No-op: the model is validated when it is created."""
