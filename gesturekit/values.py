@@ -129,6 +129,15 @@ def _name(v: Any, what: str) -> str:
     raise InputError(f"{what} must be a non-empty string, got {_short(v)}")
 
 
+#: Longest ``text`` a Detection or GestureEvent may carry.
+MAX_TEXT = 1000
+
+
+def _text(v: Any, what: str) -> None:
+    if not isinstance(v, str) or len(v) > MAX_TEXT:
+        raise InputError(f"{what} must be a string of at most {MAX_TEXT} characters, got {_short(v)}")
+
+
 def _values(v: Any, what: str) -> dict[str, float]:
     if not isinstance(v, Mapping):
         raise InputError(f"{what} must be a mapping of names to numbers, got {_short(v)}")
@@ -312,6 +321,8 @@ class Detection:
     :param values: continuous values (``{"distance": 0.12}``).
     :param kind: ``"static"`` (holds while the pose holds) or ``"pulse"`` (a one-shot
         dynamic gesture such as a swipe, reported once when it completes).
+    :param text: optional text the gesture carries (the spelled word of ``asl_word``), at most
+        :data:`MAX_TEXT` characters.
 
     Checked when built: a value of the wrong type or shape, a NaN or infinite number, a score
     outside 0..1 or more than :data:`MAX_HANDS` (or repeated) hand ids raise
@@ -323,9 +334,11 @@ class Detection:
     hands: tuple[int, ...] = ()
     values: Mapping[str, float] = field(default_factory=dict)
     kind: Literal["static", "pulse"] = "static"
+    text: str = ""
 
     def __post_init__(self) -> None:
         _name(self.gesture, "Detection.gesture")
+        _text(self.text, "Detection.text")
         object.__setattr__(self, "score", _finite(self.score, "Detection.score", 0, 1))
         hands = tuple(_count(h, "Detection.hands[]") for h in _sequence(self.hands, "Detection.hands"))
         if len(set(hands)) != len(hands):
@@ -360,9 +373,11 @@ class GestureEvent:
     values: Mapping[str, float] = field(default_factory=dict)
     source: str = ""
     frame: int = 0
+    text: str = ""
 
     def __post_init__(self) -> None:
         _name(self.gesture, "GestureEvent.gesture")
+        _text(self.text, "GestureEvent.text")
         if self.phase not in PHASES:
             raise InputError(f"phase must be one of {PHASES}, got {_short(self.phase)}")
         object.__setattr__(self, "t", _finite(self.t, "GestureEvent.t"))
@@ -394,6 +409,7 @@ class GestureEvent:
             "values": {k: float(v) for k, v in self.values.items()},
             "source": self.source,
             "frame": int(self.frame),
+            **({"text": self.text} if self.text else {}),
         }
 
     @classmethod
@@ -402,6 +418,7 @@ class GestureEvent:
             gesture=d["gesture"], phase=d["phase"], t=d["t"], seq=d["seq"],
             hands=d.get("hands", ()), score=d.get("score", 1.0),
             values=d.get("values", {}), source=d.get("source", ""), frame=d.get("frame", 0),
+            text=d.get("text", ""),
         )
 
     def to_json(self) -> str:

@@ -47,6 +47,8 @@ class _Track:
     emitted: dict[str, float] = field(default_factory=dict)  # values as last sent
     score: float = 1.0
     values: dict[str, float] = field(default_factory=dict)
+    text: str = ""
+    emitted_text: str = ""
     cooldown_until: float = float("-inf")
 
 
@@ -150,6 +152,7 @@ class TemporalEngine:
         spec = self.spec_for(tr.gesture)
         tr.score = float(d.score)
         tr.values = {k: float(v) for k, v in d.values.items()}
+        tr.text = d.text
         if d.kind == "pulse":
             if tr.active:  # a classifier that reported the same name as static before: close it
                 events.append(self._event(tr, "end", frame))
@@ -169,14 +172,15 @@ class TemporalEngine:
                 tr.active = True
                 tr.next_hold = t + spec.hold_interval
                 tr.last_update = t
-                tr.emitted = dict(tr.values)
+                tr.emitted, tr.emitted_text = dict(tr.values), tr.text
                 events.append(self._event(tr, "start", frame))
             return
         tr.last_seen = t
-        if (spec.update_interval > 0 and t - tr.last_update >= spec.update_interval - _EPS
+        if tr.text != tr.emitted_text or (
+                spec.update_interval > 0 and t - tr.last_update >= spec.update_interval - _EPS
                 and _changed(tr.emitted, tr.values, spec.update_threshold)):
             tr.last_update = t
-            tr.emitted = dict(tr.values)
+            tr.emitted, tr.emitted_text = dict(tr.values), tr.text
             events.append(self._event(tr, "update", frame))
         if spec.hold_interval > 0 and t >= tr.next_hold - _EPS:
             events.append(self._event(tr, "hold", frame))
@@ -212,6 +216,7 @@ class TemporalEngine:
             values=dict(tr.values),
             source=self.source or (frame.source if frame is not None else ""),
             frame=frame.index if frame is not None else 0,
+            text=tr.text,
         )
         self._seq += 1
         return ev
