@@ -91,6 +91,12 @@ def test_config_errors_name_file_line_and_field(tmp_path, cli):
     cfg.write_text(f"source: {rec}\nsinks: {{out: {{type: jsonl, path: x.jsonl}}}}\n")
     r = cli("daemon", "--config", cfg, "--check")
     assert r.returncode == 0 and "OK" in r.stdout
+    # a bad section and a missing sink are both named, in one line
+    cfg.write_text(f"source: {rec}\nclassifiers:\n  x: {{type: nope}}\n")
+    r = cli("daemon", "--config", cfg, "--check")
+    err = r.stderr.strip()
+    assert r.returncode == 2 and "\n" not in err, err
+    assert "unknown classifier type 'nope'" in err and "no sinks" in err, err
 
 
 # --- a run: SIGTERM drains, events validate, status shows counters ------------------------------------

@@ -67,6 +67,18 @@ def test_every_event_arrives_in_order(broker):
     assert stats["mqtt"]["delivered"] == 300 and stats["mqtt"]["dropped"] == 0
 
 
+def test_a_clean_close_logs_no_lost_broker(broker, caplog):
+    bus = EventBus()
+    sink = MqttSink({"port": broker.port})
+    bus.add_sink("mqtt", sink)
+    wait_for(lambda: sink.connected, timeout=10, what="the MQTT connection")
+    with caplog.at_level(logging.INFO, logger="gesturekit"):
+        for e in events(5):
+            bus.publish(e)
+        bus.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
 def test_broker_restart_mid_run_loses_nothing_with_qos1(broker):
     sub = Subscriber(broker.port)
     bus = EventBus()
@@ -147,7 +159,7 @@ def test_broker_down_at_open_warns_then_connects_and_delivers(tmp_path, caplog):
 
 
 def test_bad_options_name_the_field():
-    for cfg, field in (({"buffer": -5}, "buffer"), ({"keepalive": "abc"}, "keepalive"),
+    for cfg, field in (({"buffer": -5}, "buffer"), ({"buffer": 70_000}, "buffer"), ({"keepalive": "abc"}, "keepalive"),
                        ({"keepalive": 2.5}, "keepalive"), ({"tokn": "x"}, "tokn"),
                        ({"reconnect_min": 5, "reconnect_max": 1}, "reconnect_min"),
                        ({"topic": "a/{nope}"}, "topic"), ({"retain": "yes"}, "retain"), ({"port": 0}, "port")):

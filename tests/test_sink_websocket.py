@@ -156,3 +156,35 @@ def test_unknown_options_are_config_errors():
     with pytest.raises(ConfigError) as ei:
         WebSocketSink({"port": 0, "origins": "https://a.example", "frames": "yes"})
     assert ei.value.field == "frames"
+
+
+def test_a_client_connecting_mid_gesture_first_hears_of_it():
+    bus = EventBus()
+    sink = WebSocketSink({"port": 0})
+    bus.add_sink("ws", sink)
+    url = f"ws://127.0.0.1:{sink.port}"
+    evs = events(10)
+
+    async def main():
+        for e in evs[:5]:  # start + updates: the gesture is active
+            bus.publish(e)
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: wait_for(lambda: bus.stats()["ws"]["delivered"] == 5, what="5 events delivered"))
+        async with connect(url) as late:
+            first = json.loads(await asyncio.wait_for(late.recv(), 10))
+            for e in evs[5:]:
+                bus.publish(e)
+            rest = await _recv_n(late, 5)
+        return first, rest
+
+    first, rest = asyncio.run(main())
+    assert first == evs[4].to_dict()  # the gesture's latest event, before anything new
+    assert [d["seq"] for d in rest] == [5, 6, 7, 8, 9]
+    bus.close()
+    # once it ended, a new client hears nothing old
+    sink2 = WebSocketSink({"port": 0})
+    sink2.open()
+    for e in evs:
+        sink2.send(e)
+    assert sink2._active == {}
+    sink2.close()

@@ -18,9 +18,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate the config, then run the daemon (or, with ``--check``, open and close the sinks)."""
-    from gesturekit.daemon import Daemon, load_config
+    from gesturekit.daemon import Daemon
+    from gesturekit.settings import load_settings
 
-    config = load_config(args.config)
+    config = load_settings(args.config)  # Daemon() refuses what a daemon cannot run
     if not args.verbose:  # the daemon reports reconnects and counters at INFO
         logging.getLogger("gesturekit").setLevel(config.log_level.upper())
     daemon = Daemon(config)

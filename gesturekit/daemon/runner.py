@@ -26,7 +26,7 @@ from gesturekit._exceptions import ConfigError, GestureKitError, SourceError
 from gesturekit.bus import EventBus, sink_connected
 from gesturekit.chain.builder import Chain, ChainParts, build_sinks, redact_secrets
 from gesturekit.chain.pipeline import Pipeline
-from gesturekit.daemon.config import check_daemon_settings, load_config
+from gesturekit.daemon.config import check_daemon_settings, daemon_gaps, load_config
 from gesturekit.daemon.health import HealthServer
 from gesturekit.settings import Settings
 from gesturekit.sources import ThreadedReader
@@ -61,10 +61,17 @@ class Daemon:
     """
 
     def __init__(self, config: Settings, install_signals: bool = True) -> None:
-        self.config = check_daemon_settings(config)
         self.install_signals = install_signals
-        # the chain builds (and so validates) everything before anything starts
-        self.chain = Chain(config)
+        # the chain builds (and so validates) everything before anything starts; a config with
+        # a bad section and no sink hears of both at once
+        try:
+            self.chain = Chain(config)
+        except GestureKitError as e:
+            gaps = daemon_gaps(config)
+            if gaps:
+                e.args = (f"{e}; and {'; and '.join(gaps)}",)
+            raise
+        self.config = check_daemon_settings(config)
         self.pm = self.chain.pm
         self._stop = threading.Event()
         self._wake = threading.Event()

@@ -21,7 +21,7 @@ Config::
     clean_session: true                # false keeps the session on the broker (needs a fixed client_id)
     reconnect_min: 0.5                 # backoff, seconds (fractions work); reconnect_min <= reconnect_max
     reconnect_max: 30
-    buffer: 100000                     # messages held while the broker is away (0 = no limit)
+    buffer: 60000                      # messages held while the broker is away (at most 65000)
     drain_timeout: 5                   # seconds to wait for acknowledgements on shutdown
 
 With QoS 1 or 2 an event counts as delivered once the broker has acknowledged it: the sink's
@@ -86,8 +86,10 @@ class MqttOptions(PluginOptions):
     reconnect_max: float = Field(30, ge=0.01, strict=True, description="longest reconnect backoff, seconds")
     reconnect_min: float = Field(0.5, ge=0.01, strict=True, validate_default=True,
                                  description="first reconnect backoff, seconds (<= reconnect_max)")
-    buffer: int = Field(100_000, ge=0, strict=True,
-                        description="messages held while the broker is away, 0 = no limit")
+    # MQTT packet ids are 16-bit: with QoS >= 1 more than ~65k messages in flight would reuse ids.
+    buffer: int = Field(60_000, ge=1, le=65_000, strict=True,
+                        description="messages held while the broker is away (MQTT packet ids are 16-bit, "
+                                    "so at most 65000)")
     drain_timeout: float = Field(5, ge=0, strict=True,
                                  description="seconds to wait for acknowledgements on shutdown")
 
@@ -153,6 +155,7 @@ class MqttSink:
         self._mqtt = _import_paho()
         self._client: Any = None
         self._connected = threading.Event()
+        self._closing = False
         # QoS >= 1: publishes accepted by the client and acknowledgements received (counters, not
         # sets of message ids: ids repeat after 65535 messages and an ack may beat publish()'s return)
         self._handed = 0
@@ -166,6 +169,7 @@ class MqttSink:
         """Start the client's network thread and connect in the background (a broker that is
         down now is retried with backoff; events are buffered meanwhile)."""
         mqtt = self._mqtt
+        self._closing = False
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=self.clean_session)
         if self.username is not None:
             c.username_pw_set(str(self.username), None if self.password is None else str(self.password))
@@ -197,7 +201,7 @@ class MqttSink:
         self._connected.set()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        if self._connected.is_set():
+        if self._connected.is_set() and not self._closing:
             log.warning("mqtt broker %s:%d lost (%s); reconnecting with backoff, buffering events", self.host,
                         self.port, reason)
         self._connected.clear()
@@ -247,6 +251,7 @@ class MqttSink:
             time.sleep(0.02)
         if self.unacknowledged:
             log.warning("mqtt: %d events not acknowledged by the broker at shutdown", self.unacknowledged)
+        self._closing = True  # our own disconnect is not a lost broker
         self._client.disconnect()
         self._client.loop_stop()
         self._client = None

@@ -190,6 +190,8 @@ class WebSocketSink:
         self._clients: dict[Any, _Client] = {}
         self._out: collections.deque[tuple[bytes, bool]] = collections.deque()
         self._out_lock = threading.Lock()
+        # the latest event of each active gesture, so that a client connecting mid-gesture learns of it
+        self._active: dict[tuple[str, tuple[int, ...]], bytes] = {}
         self._drain_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -280,6 +282,10 @@ class WebSocketSink:
         wants = self.allow_frames and (query.get("frames") or ["0"])[0] in ("1", "true", "yes")
         self._clients[conn] = client = _Client(conn, wants)
         self.connections += 1
+        with self._out_lock:
+            snapshot = b"".join(self._active.values())
+        if snapshot and conn.transport is not None:  # gestures already active: their latest event first
+            conn.transport.write(snapshot)
         log.info("websocket client %s connected (%d now)", conn.remote_address, len(self._clients))
         try:
             async for msg in conn:  # clients may toggle the frame stream: {"frames": true}
@@ -344,7 +350,14 @@ class WebSocketSink:
 
     def send(self, event: GestureEvent) -> None:
         """Queue the event for every client (encoded here, in the bus worker's thread)."""
-        self._enqueue(self._encode(event.to_json()), False)
+        data = self._encode(event.to_json())
+        key = (event.gesture, tuple(int(h["id"]) for h in event.hands))
+        with self._out_lock:
+            if event.phase in ("start", "hold", "update"):
+                self._active[key] = data
+            elif event.phase == "end":
+                self._active.pop(key, None)
+        self._enqueue(data, False)
 
     def _drain(self) -> None:
         with self._out_lock:
