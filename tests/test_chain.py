@@ -27,8 +27,10 @@ from gesturekit.tracking import TrackerOptions
 PKG = REPO / "gesturekit"
 
 # Stages in data-flow order; a module may import its own stage and earlier ones only.
-STAGES = ["core", "sources", "tracking", "features", "classifiers", "temporal", "bus", "sinks", "settings", "chain",
-          "daemon", "cli"]
+# ``learn`` (datasets, features and models of learned classifiers) sits beside the rule classifiers;
+# ``render`` (drawing frames) serves the observers and front ends after the sinks.
+STAGES = ["core", "sources", "tracking", "features", "classifiers", "learn", "temporal", "bus", "sinks", "render",
+          "settings", "chain", "daemon", "cli"]
 CORE = {"values", "_exceptions", "hookspecs", "util"}
 
 
@@ -239,7 +241,7 @@ def test_a_failing_wrapper_is_isolated_and_an_old_style_wrapper_is_refused(pm):
     assert "\n" not in str(ei.value) and pm.get_plugin("old") is None
 
 
-GARBAGE = ["x", 42, [1], [None], [{}], Detection("ok"), {"a": 1}]
+GARBAGE = ["x", 42, [1], [None], [{}], Detection("ok"), {"a": 1}, [Detection("stray", hands=(99,))]]
 
 
 def test_a_plugin_returning_garbage_or_exiting_is_a_failing_plugin_not_a_crash(pm):

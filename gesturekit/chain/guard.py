@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gesturekit._exceptions import PluginError
-from gesturekit.values import Detection
+from gesturekit.values import Detection, Frame
 
 __all__ = ["PluginFailures", "guard_hookimpl", "check_detections", "PLUGIN_EXCEPTIONS"]
 
@@ -92,15 +92,22 @@ class PluginFailures:
                     "last_error": dict(self.last_error)}
 
 
-def check_detections(out: Any) -> list[Detection]:
-    """What a classifier returned, checked: ``None`` or a list/tuple of :class:`Detection`."""
+def check_detections(out: Any, frame: Frame | None = None) -> list[Detection]:
+    """What a classifier returned, checked: ``None`` or a list/tuple of :class:`Detection`
+    whose hand ids (when ``frame`` is given) are hands of that frame."""
     if out is None:
         return []
     if isinstance(out, (list, tuple)):
         bad = next((x for x in out if not isinstance(x, Detection)), _OK)
-        if bad is _OK:
-            return list(out)
-        raise TypeError(f"returned a list holding {type(bad).__name__} {_short(bad)}; expected Detection objects")
+        if bad is not _OK:
+            raise TypeError(f"returned a list holding {type(bad).__name__} {_short(bad)}; expected Detection objects")
+        if frame is not None:
+            ids = {h.track_id for h in frame.hands}
+            stray = next((d for d in out if not ids.issuperset(d.hands)), None)
+            if stray is not None:
+                raise ValueError(f"returned a {stray.gesture!r} detection for hand ids {list(stray.hands)}, but the "
+                                 f"frame's hands are {sorted(ids)}")
+        return list(out)
     raise TypeError(f"returned {type(out).__name__} {_short(out)}; expected a list of Detection")
 
 
@@ -118,7 +125,10 @@ def _check_registration(out: Any) -> Any:
 
 
 _OK = object()
-_CHECKS: dict[str, Callable[[Any], Any]] = {"gesturekit_classify": check_detections}
+#: Hook name -> check of one implementation's result, given the call's keyword arguments.
+_CHECKS: dict[str, Callable[[Any, Mapping[str, Any]], Any]] = {
+    "gesturekit_classify": lambda out, kwargs: check_detections(out, kwargs.get("frame")),
+}
 
 
 def _short(v: Any) -> str:
@@ -147,16 +157,21 @@ def guard_hookimpl(impl: Any, hook_name: str, failures: PluginFailures) -> None:
         return
     check = _CHECKS.get(hook_name)
     if impl.wrapper:
-        impl.function = _guarded_wrapper(func, name, hook_name, failures)
+        impl.function = _guarded_wrapper(func, name, hook_name, failures, tuple(impl.argnames))
         return
 
+    argnames = tuple(impl.argnames)  # pluggy passes the hook's arguments positionally
+
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        return failures.call(name, hook_name, func, *args, check=check, **kwargs)
+        call_args = {**dict(zip(argnames, args, strict=False)), **kwargs}
+        bound = None if check is None else (lambda out: check(out, call_args))
+        return failures.call(name, hook_name, func, *args, check=bound, **kwargs)
 
     impl.function = guarded
 
 
-def _guarded_wrapper(func: Callable[..., Any], name: str, hook_name: str, failures: PluginFailures) -> Callable:
+def _guarded_wrapper(func: Callable[..., Any], name: str, hook_name: str, failures: PluginFailures,
+                     argnames: tuple[str, ...] = ()) -> Callable:
     """A ``wrapper=True`` implementation, isolated: if its code before or after ``yield`` fails,
     the failure is counted and the call goes on with the result the wrapped hooks gave."""
 
@@ -190,8 +205,8 @@ def _guarded_wrapper(func: Callable[..., Any], name: str, hook_name: str, failur
             if check is not None and isinstance(out, list):  # a wrapper returns the list of results
                 try:
                     for item in out:
-                        check(item)
-                except TypeError as e:
+                        check(item, {**dict(zip(argnames, args, strict=False)), **kwargs})
+                except (TypeError, ValueError) as e:
                     failures.failed(name, hook_name, e)
                     return result
             return out

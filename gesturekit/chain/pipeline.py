@@ -93,7 +93,7 @@ class Pipeline:
             detections.extend(d for d in (out or ()) if isinstance(d, Detection))  # wrappers are checked too
         call = self.plugin_failures.call
         for name, clf in self.classifiers.items():
-            out = call(name, "classify", clf.classify, frame, check=check_detections)
+            out = call(name, "classify", clf.classify, frame, check=lambda o: check_detections(o, frame))
             if out:
                 detections.extend(out)
         return detections
