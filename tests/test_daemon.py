@@ -265,7 +265,7 @@ def test_example_configs_validate_and_build():
 
     for cfg in sorted((REPO / "examples").glob("*/daemon.yaml")):
         d = Daemon(load_config(str(cfg)), install_signals=False)
-        assert d._sinks, cfg
+        assert d.sinks.sinks, cfg
 
 
 # --- review fixes: sink start failures, reload, seq, shutdown, connection state, secrets ---------------

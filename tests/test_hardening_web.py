@@ -406,7 +406,7 @@ def test_websocket_and_mqtt_declare_options_models_with_the_old_names_and_defaul
     mq = MqttOptions()
     assert (mq.host, mq.port, mq.topic, mq.qos, mq.retain, mq.client_id, mq.username, mq.password, mq.keepalive,
             mq.clean_session, mq.reconnect_min, mq.reconnect_max, mq.buffer, mq.drain_timeout) == \
-        ("127.0.0.1", 1883, "gesturekit/{source}/{gesture}", 1, False, None, None, None, 30, True, 0.5, 30, 100_000,
+        ("127.0.0.1", 1883, "gesturekit/{source}/{gesture}", 1, False, None, None, None, 30, True, 0.5, 30, 60_000,
          5)
     # the sink takes its model instance (what the chain builder passes) or a plain dict
     sink = WebSocketSink(WebSocketOptions(port=0, origins="https://Dash.example.org/"))
