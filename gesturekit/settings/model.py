@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 from gesturekit.sinks.security import needs_token
 from gesturekit.tracking.options import TrackerOptions
 
-__all__ = ["Settings", "SourceSettings", "SectionSettings", "SinkSection", "BusSettings", "HealthSettings",
-           "TemporalSettings", "TimingSettings", "CORE_SINK_KEYS"]
+__all__ = ["Settings", "SourceSettings", "SectionSettings", "SinkSection", "BusSettings", "DashboardSettings",
+           "HealthSettings",
+           "TemporalSettings", "TimingSettings", "ParallelSettings", "CORE_SINK_KEYS"]
 
 #: Keys of a sink section that the bus uses; the rest goes to the sink's factory.
 CORE_SINK_KEYS = ("type", "enabled", "queue_size", "durable")
@@ -143,13 +144,53 @@ class BusSettings(_Section):
     drain_timeout: float = Field(5.0, ge=0, description="seconds sinks get to drain their queues at shutdown")
 
 
+class ParallelSettings(_Section):
+    """Parallel tracking of video files (:mod:`gesturekit.tracking.parallel`): contiguous chunks on
+    worker threads, stitched in frame order; live sources always use one worker."""
+
+    workers: int | Literal["auto"] = Field("auto", description="trackers working on one video file at once "
+                                                               "('auto': the CPU cores; 1: sequential)")
+    warmup: int | None = Field(None, ge=1, le=1000, description="frames each chunk starts early so tracking "
+                                                                "converges (default: from the frame rate)")
+    sync: int | None = Field(None, ge=1, le=10000, description="frames the worker before goes on past a chunk's "
+                                                               "start to find a frame both trackers give alike "
+                                                               "(default: the warm-up)")
+    exact: bool = Field(False, description="hand over only where both trackers agree bit for bit: the "
+                                           "sequential result exactly, faster only where hands leave the view")
+
+    @field_validator("workers")
+    @classmethod
+    def _at_least_one(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError("must be 1 or more, or 'auto'")
+        return v
+
+
+class DashboardSettings(_Section):
+    """The web dashboard the status endpoint serves at ``/dashboard/`` (``health: {dashboard: true}``)."""
+
+    enabled: bool = False
+    frame_rate: float = Field(15.0, gt=0, le=120, description="most skeleton frames per second sent to the page")
+    explain_rate: float = Field(4.0, ge=0, le=60, description="most explain readouts per second (0 = none)")
+    history: int = Field(1000, ge=0, le=100000, description="past events a page gets when it connects")
+    origins: list[str] = Field(default_factory=list, description="browser origins accepted besides this server's "
+                                                                  "own and local pages")
+
+
 class HealthSettings(_Section):
     """The daemon's status endpoint (``GET /status``)."""
 
     enabled: bool = True
     host: str = Field("127.0.0.1", description="address to listen on; beyond loopback it needs a token")
     port: int = Field(8766, ge=0, le=65535)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings,
+                                         description="the web dashboard at /dashboard/ (true/false or a section)")
     token: str | None = Field(None, validate_default=True, description="Bearer token the endpoint requires")
+
+    @field_validator("dashboard", mode="before")
+    @classmethod
+    def _dashboard_bool(cls, v: Any) -> Any:
+        return {"enabled": v} if isinstance(v, bool) else v
 
     @field_validator("token")
     @classmethod
@@ -197,6 +238,7 @@ class Settings(_Section):
                                                     description="named classifiers: {name: {type: ..., ...}}")
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
+    parallel: ParallelSettings = Field(default_factory=ParallelSettings)
     sinks: dict[str, SinkSection] = Field(default_factory=dict, description="named sinks: {name: {type: ..., ...}}")
     bindings: dict[str, Any] | None = Field(None, description="shortcut for a keyboard sink's bindings")
     observers: dict[str, SectionSettings] = Field(default_factory=dict,

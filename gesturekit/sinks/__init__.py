@@ -19,6 +19,7 @@ from gesturekit.sinks.options import (
 from gesturekit.sinks.security import (
     is_loopback,
     needs_token,
+    origin_allowed,
     request_token,
     require_token_off_loopback,
     token_matches,
@@ -26,4 +27,5 @@ from gesturekit.sinks.security import (
 from gesturekit.sinks.udp import UdpSender
 
 __all__ = ["BUS_KEYS", "sink_options", "check_options", "check_port", "check_number", "check_bool", "check_template",
-           "is_loopback", "needs_token", "require_token_off_loopback", "request_token", "token_matches", "UdpSender"]
+           "is_loopback", "needs_token", "origin_allowed", "require_token_off_loopback", "request_token",
+           "token_matches", "UdpSender"]

@@ -13,7 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from gesturekit._exceptions import ConfigError
 
-__all__ = ["is_loopback", "needs_token", "require_token_off_loopback", "request_token", "token_matches"]
+__all__ = ["is_loopback", "needs_token", "origin_allowed", "require_token_off_loopback", "request_token",
+           "token_matches"]
+
+#: Host names of pages on this machine (their Origin is accepted by local servers).
+_LOCAL_ORIGIN_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def is_loopback(host: str) -> bool:
@@ -52,3 +56,25 @@ def token_matches(given: str | bytes, expected: str | bytes) -> bool:
     g = given.encode() if isinstance(given, str) else given
     e = expected.encode() if isinstance(expected, str) else expected
     return hmac.compare_digest(g, e)
+
+
+def _norm_origin(origin: str) -> str:
+    return origin.strip().rstrip("/").lower()
+
+
+def origin_allowed(origin: str | None, allowed: Any = ()) -> bool:
+    """The Origin rule of gesturekit's servers: no header, a page on localhost / 127.0.0.1 / [::1], or an origin
+    listed in ``allowed`` (``"*"`` = any). ``null`` (sandboxed iframes on any site, local files)
+    is foreign: accepted only when ``allowed`` lists ``"null"`` (or ``"*"``)."""
+    if origin is None:
+        return True
+    o = _norm_origin(origin)
+    if "*" in allowed or o in allowed:
+        return True
+    if o == "null":
+        return False
+    try:
+        host = urlsplit(o).hostname or ""
+    except ValueError:  # e.g. an unbalanced "[" in the header
+        return False
+    return host in _LOCAL_ORIGIN_HOSTS or (host.startswith("127.") and is_loopback(host))

@@ -52,11 +52,10 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import Field, ValidationInfo, field_validator
 
 from gesturekit import Frame, GestureEvent, InputError, PluginError, PluginOptions, hookimpl, options
-from gesturekit.sinks import is_loopback, needs_token, request_token, sink_options, token_matches
+from gesturekit.sinks import needs_token, origin_allowed, request_token, sink_options, token_matches
 
 log = logging.getLogger("gesturekit.sinks.websocket")
 
-_LOCAL_ORIGIN_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def _import_websockets() -> Any:
@@ -68,28 +67,6 @@ def _import_websockets() -> Any:
         raise PluginError("the websocket sink needs the websockets package: pip install 'gesturekit[websocket]'",
                           plugin="websocket_sink") from None
     return wss, frames, State
-
-
-def _norm_origin(origin: str) -> str:
-    return origin.strip().rstrip("/").lower()
-
-
-def origin_allowed(origin: str | None, allowed: Any = ()) -> bool:
-    """The sink's Origin rule: no header, a page on localhost / 127.0.0.1 / [::1], or an origin
-    listed in ``allowed`` (``"*"`` = any). ``null`` (sandboxed iframes on any site, local files)
-    is foreign: accepted only when ``allowed`` lists ``"null"`` (or ``"*"``)."""
-    if origin is None:
-        return True
-    o = _norm_origin(origin)
-    if "*" in allowed or o in allowed:
-        return True
-    if o == "null":
-        return False
-    try:
-        host = urlsplit(o).hostname or ""
-    except ValueError:  # e.g. an unbalanced "[" in the header
-        return False
-    return host in _LOCAL_ORIGIN_HOSTS or (host.startswith("127.") and is_loopback(host))
 
 
 class WebSocketOptions(PluginOptions):
@@ -133,7 +110,7 @@ class WebSocketOptions(PluginOptions):
         v = [v] if isinstance(v, str) else v
         if not all(o.strip() for o in v):
             raise ValueError('must be a list of origins such as https://example.org (or "*" for any)')
-        return [_norm_origin(o) for o in v]
+        return [o.strip().rstrip("/").lower() for o in v]
 
 
 class _OneLineLog(logging.LoggerAdapter):
