@@ -139,7 +139,8 @@ class BusSettings(_Section):
     """The event bus."""
 
     queue_size: int = Field(1024, ge=1, description="default events waiting per sink")
-    frame_rate: float = Field(15.0, ge=0, description="most frames per second to frame observers (0 = all)")
+    frame_rate: float = Field(15.0, ge=0, description="most frames per second on the frame stream to sinks "
+                                                      "that take frames (0 = none)")
     stats_interval: float = Field(60.0, ge=0, description="seconds between counter log lines (0 = never)")
     drain_timeout: float = Field(5.0, ge=0, description="seconds sinks get to drain their queues at shutdown")
 
