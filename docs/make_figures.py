@@ -1,6 +1,6 @@
 """Draw the figures in docs/img/ from real footage (run from the repository root).
 
-    .venv/bin/python docs/make_figures.py
+    .venv/bin/python docs/make_figures.py [NAME ...]     # NAME: keypoints, browser, annotated, plot
 
 ``keypoints.png``: the 21 keypoints and their indices on the open hand of
 ``../shared/data/tracking/hands.jpg``, tracked with the full model.
@@ -8,10 +8,17 @@
 ``browser-example.png``: ``examples/browser/index.html`` in headless Chromium, fed by the real
 WebSocket sink while the real pipeline (lite model, gesture library, temporal engine) runs over
 ``../shared/data/tracking/thumb_up_video.mp4``; taken while ``thumbs_up`` is held.
+
+``annotated-frame.png``: one frame of ``gesturekit run --annotate`` on the demo's real footage
+(``gesturekit/data/asl_hand.25fps.mp4``, full model): the first frame on which ``pointing_up``
+has been active for 0.4 s, drawn by the ``annotate`` observer (its top 860 rows, at 70 %).
+
+``plot-example.png``: ``gesturekit plot`` of a landmark recording of the same clip (full model).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -109,6 +116,48 @@ def browser_figure(out: Path) -> None:
     print(f"wrote {out} ({out.stat().st_size // 1024} KB)", file=sys.stderr)
 
 
+def annotated_figure(out: Path) -> None:
+    import subprocess
+    import tempfile
+
+    clip = ROOT / "gesturekit" / "data" / "asl_hand.25fps.mp4"
+    with tempfile.TemporaryDirectory() as tmp:
+        video = Path(tmp) / "annotated.mp4"
+        proc = subprocess.run([sys.executable, "-m", "gesturekit", "run", "--source", str(clip), "--model", "full",
+                               "--annotate", str(video)], capture_output=True, text=True, check=True)
+        events = [json.loads(line) for line in proc.stdout.splitlines()]
+        start = next(e["frame"] for e in events if e["gesture"] == "pointing_up" and e["phase"] == "start")
+        cap = cv2.VideoCapture(str(video))
+        cap.set(cv2.CAP_PROP_POS_FRAMES, start + 10)
+        ok, img = cap.read()
+        cap.release()
+    if not ok:
+        raise SystemExit("could not read the annotated video back")
+    img = cv2.resize(img[:860], None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)  # the arm's lower part cut
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), img, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    print(f"wrote {out} ({out.stat().st_size // 1024} KB): frame {start + 10}", file=sys.stderr)
+
+
+def plot_figure(out: Path) -> None:
+    import subprocess
+    import tempfile
+
+    clip = ROOT / "gesturekit" / "data" / "asl_hand.25fps.mp4"
+    with tempfile.TemporaryDirectory() as tmp:
+        rec = Path(tmp) / "asl_hand.jsonl"
+        subprocess.run([sys.executable, "-m", "gesturekit", "run", "--source", str(clip), "--model", "full",
+                        "--record-landmarks", str(rec)], capture_output=True, check=True)
+        subprocess.run([sys.executable, "-m", "gesturekit", "plot", str(rec), "--out", str(out), "--size", "1200x780",
+                        "--title", "asl_hand.25fps.mp4 (full model)"], check=True)
+
+
+FIGURES = {"keypoints": (keypoint_figure, "keypoints.png"), "browser": (browser_figure, "browser-example.png"),
+           "annotated": (annotated_figure, "annotated-frame.png"), "plot": (plot_figure, "plot-example.png")}
+
 if __name__ == "__main__":
-    keypoint_figure(ROOT / "docs" / "img" / "keypoints.png")
-    browser_figure(ROOT / "docs" / "img" / "browser-example.png")
+    for name in sys.argv[1:] or list(FIGURES):
+        if name not in FIGURES:
+            raise SystemExit(f"unknown figure {name!r}; one of {', '.join(FIGURES)}")
+        func, file = FIGURES[name]
+        func(ROOT / "docs" / "img" / file)

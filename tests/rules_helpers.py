@@ -34,19 +34,23 @@ def rotation(axis: str, degrees: float) -> np.ndarray:
     return m
 
 
-def hand_points(bends: dict[str, tuple[float, float, float]] | None = None, thumb: str = "out") -> np.ndarray:
+def hand_points(bends: dict[str, tuple[float, float, float]] | None = None, thumb: str = "out",
+                spread: dict[str, float] | None = None) -> np.ndarray:
     """(21, 3) keypoints in the hand frame. ``bends[finger]`` = (MCP, PIP, DIP) flexion in degrees
     (toward the palm side, +z); ``thumb`` is ``"out"`` (extended sideways), ``"up"`` (along the
-    fingers) or ``"folded"`` (across the palm)."""
+    fingers) or ``"folded"`` (across the palm). ``spread[finger]`` turns the finger sideways in
+    the palm plane by that many degrees (positive toward the thumb)."""
     bends = bends or {}
+    spread = spread or {}
     p = np.zeros((21, 3))
     for f_i, f in enumerate(_ORDER):
         base = 5 + 4 * f_i
         p[base] = (_KNUCKLE_X[f], _KNUCKLE_Y[f], 0.0)
-        angle = 0.0
+        angle, side = 0.0, np.radians(spread.get(f, 0.0))
         for j, (length, bend) in enumerate(zip(_BONES[f], bends.get(f, (0.0, 0.0, 0.0)), strict=True)):
             angle += np.radians(bend)
-            p[base + j + 1] = p[base + j] + length * np.array([0.0, np.cos(angle), np.sin(angle)])
+            p[base + j + 1] = p[base + j] + length * np.array([np.sin(side) * np.cos(angle),
+                                                               np.cos(side) * np.cos(angle), np.sin(angle)])
     p[1] = (0.022, 0.025, 0.008)  # thumb CMC
     direction = {"out": np.array([0.8, 0.6, 0.0]), "up": np.array([0.55, 1.0, 0.0]),
                  "folded": np.array([-0.9, 0.35, 0.25])}[thumb]
@@ -79,11 +83,14 @@ def frame(*hands: Hand, t: float = 0.0, index: int = 0, width: int = 640, height
 
 # named poses in the hand frame: fingers (MCP, PIP, DIP) flexion; thumb placement
 CURLED = (70.0, 100.0, 60.0)
+_SPREAD = {"index": 8.0, "ring": -6.0, "pinky": -12.0}  # fingers fanned out (real open hands spread them)
 POSES: dict[str, dict] = {
-    "open_palm": {"bends": {}, "thumb": "out"},
+    "open_palm": {"bends": {}, "thumb": "out", "spread": _SPREAD},
     "fist": {"bends": {f: CURLED for f in _ORDER}, "thumb": "folded"},
-    "four": {"bends": {}, "thumb": "folded"},
-    "victory": {"bends": {"ring": CURLED, "pinky": CURLED}, "thumb": "folded"},
+    "four": {"bends": {}, "thumb": "folded", "spread": _SPREAD},
+    "stop": {"bends": {}, "thumb": "up"},  # fingers together, the thumb alongside the index
+    "victory": {"bends": {"ring": CURLED, "pinky": CURLED}, "thumb": "folded", "spread": {"index": 10, "middle": -8}},
+    "two_up": {"bends": {"ring": CURLED, "pinky": CURLED}, "thumb": "folded"},  # a V held closed
     "rock": {"bends": {"middle": CURLED, "ring": CURLED}, "thumb": "folded"},
     "i_love_you": {"bends": {"middle": CURLED, "ring": CURLED}, "thumb": "out"},
     "call": {"bends": {"index": CURLED, "middle": CURLED, "ring": CURLED}, "thumb": "out"},

@@ -1,4 +1,4 @@
-"""``gesturekit demo`` without a camera: the bundled synthetic session through the real chain."""
+"""``gesturekit demo --synthetic``: the bundled synthetic session through the real chain."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from synthetic.demo_session import STATIC_ORDER, SWIPES, build_timeline, write_session
 
-from gesturekit.cli.demo import session_path
+from gesturekit.cli.demo import footage_path, session_path
 
 STATIC = set(STATIC_ORDER)
 PULSES = set(SWIPES)
@@ -27,7 +27,7 @@ def _script() -> list[tuple[float, float, str]]:
 def demo_json():
     from conftest import run_cli
 
-    r = run_cli("demo", "--json", timeout=120)
+    r = run_cli("demo", "--synthetic", "--json", timeout=120)
     assert r.returncode == 0, r.stderr
     assert "SYNTHETIC" in r.stderr  # the input is said to be synthetic even in JSON mode
     return [json.loads(line) for line in r.stdout.splitlines()]
@@ -80,7 +80,7 @@ def test_demo_events_happen_while_the_performer_does_them(demo_json):
 
 
 def test_demo_readable_log(cli):
-    r = cli("demo", timeout=120)
+    r = cli("demo", "--synthetic", timeout=120)
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "SYNTHETIC input" in out.splitlines()[0]
@@ -97,8 +97,8 @@ def test_demo_with_a_missing_camera_fails_in_one_line(cli):
     r = cli("demo", "--camera", "7", timeout=60)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [
-        "gesturekit: error: camera 7 cannot be opened; run `gesturekit demo` without --camera for the synthetic "
-        "replay"]
+        "gesturekit: error: camera 7 cannot be opened; run `gesturekit demo` without --camera for the bundled "
+        "real footage (or --synthetic)"]
 
 
 def test_bundled_session_matches_its_generator(tmp_path):
@@ -118,3 +118,104 @@ def test_bundled_session_matches_its_generator(tmp_path):
         assert (a["index"], a["t"], ids[0]) == (b["index"], b["t"], ids[1])
         for ha, hb in zip(a["hands"], b["hands"], strict=True):
             np.testing.assert_allclose(ha["keypoints"], hb["keypoints"], atol=0.02)
+
+
+# ---- the main job without a camera: real footage ---------------------------------------------
+@pytest.fixture(scope="module")
+def footage(tmp_path_factory):
+    """``gesturekit demo`` on a machine with no camera and no display."""
+    import os
+    import subprocess
+    import sys
+
+    from shared_data import REPO
+
+    out = tmp_path_factory.mktemp("demo") / "demo.mp4"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    r = subprocess.run([sys.executable, "-m", "gesturekit", "demo", "--out", str(out)], capture_output=True, text=True,
+                       timeout=300, cwd=REPO, env=env)
+    return r, out
+
+
+def test_demo_runs_the_real_tracker_on_the_bundled_footage(footage):
+    import re
+
+    import cv2
+
+    r, out = footage
+    assert r.returncode == 0, r.stderr
+    text = r.stdout
+    assert text.splitlines()[0].startswith("gesturekit demo - bundled real footage: asl_hand.25fps.mp4 (620x1080, "
+                                           "325 frames, 25 fps)")
+    assert "The real tracker (full model)" in text
+    # events are printed as they happen: the clip opens with the ASL letter A, a fist
+    rows = [ln for ln in text.splitlines() if re.match(r"^\s+\d+\.\d\ds \| ", ln)]
+    assert rows and rows[0].split("|")[1].split()[:2] == ["start", "fist"]
+    assert {"start", "end"} <= {ln.split("|")[1].split()[0] for ln in rows}
+    m = re.search(r"^325 frames in [\d.]+ s \((\d+) frames/s\)\. Hands found in (\d+)/325 frames \(1 track\)\.$",
+                  text, re.M)
+    assert m, text[-800:]
+    assert int(m.group(2)) >= 320
+    assert re.search(r"^Gestures seen: fist x\d+, ", text, re.M)  # A is a fist; the other letters vary
+    assert f"Annotated video: {out} (325 frames, 25 fps)" in text
+    cap = cv2.VideoCapture(str(out))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == 325 and cap.get(cv2.CAP_PROP_FPS) == 25.0
+
+
+def test_demo_footage_runs_the_asl_classifier_when_installed(footage):
+    from gesturekit.chain.plugin_manager import collect_factories, get_plugin_manager
+
+    r, _ = footage
+    has_asl = "asl" in collect_factories(get_plugin_manager(), "classifiers")
+    assert ("with the ASL fingerspelling classifier" in r.stdout) == has_asl
+    if has_asl:
+        assert "ASL letters:" in r.stdout or "Spelled:" in r.stdout, r.stdout[-800:]
+
+
+def test_bundled_footage_is_the_shared_clip_with_its_licence(data):
+    assert footage_path().read_bytes() == data("tracking/asl_hand.25fps.mp4").read_bytes()
+    licence = footage_path().parent / "LICENSE.tfjs-models-Apache-2.0.txt"
+    assert "Apache License" in licence.read_text()
+
+
+FAKE_ASL = '''
+from gesturekit import Detection, hookimpl
+
+WORD = "GK"
+
+
+class Spell:
+    """Stands in for the asl classifier: letter G for frames 0-19, then K; the word grows."""
+
+    def __init__(self, config):
+        pass
+
+    def classify(self, frame):
+        n = 1 if frame.index < 20 else 2
+        return [d for h in frame.hands[:1] for d in (Detection("asl_letter", hands=(h.track_id,), text=WORD[n - 1]),
+                                                     Detection("asl_word", hands=(h.track_id,), text=WORD[:n]))]
+
+
+@hookimpl
+def gesturekit_register_classifiers():
+    return {"asl": Spell}
+'''
+
+
+def test_demo_shows_asl_letters_and_the_spelled_word(cli, tmp_path):
+    """The demo's wiring for the asl classifier (here a stand-in plugin): run, logged, summarised."""
+    plugin = tmp_path / "fake_asl.py"
+    plugin.write_text(FAKE_ASL)
+    r = cli("demo", "--plugin-path", plugin, "--model", "lite", "--max-frames", "40", "--no-video", timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "(with the ASL fingerspelling classifier)" in r.stdout
+    rows = [ln.split("|")[1].split() for ln in r.stdout.splitlines() if ln.count("|") == 1]
+    spelled = [(row[0], row[1], row[4].rstrip(",")) for row in rows if row[1].startswith("asl_")
+               and row[0] in ("start", "update")]
+    assert spelled == [("start", "asl_letter", '"G"'), ("start", "asl_word", '"G"'),
+                       ("update", "asl_letter", '"K"'), ("update", "asl_word", '"GK"')], spelled
+    assert "ASL letters: G K\n" in r.stdout and "Spelled: G -> GK\n" in r.stdout
+    assert "40 frames in" in r.stdout and "Annotated video" not in r.stdout

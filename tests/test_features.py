@@ -133,6 +133,7 @@ def test_state_thresholds_reject_bad_order():
 EXPECTED_STATES = {
     "open_palm": "eeeee", "fist": "ccccc", "four": "ceeee", "victory": "ceecc", "rock": "cecce",
     "i_love_you": "eecce", "call": "eccce", "pointing_up": "ceccc", "three": "eeecc", "thumbs_up": "ecccc",
+    "stop": "eeeee", "two_up": "ceecc",
 }
 
 

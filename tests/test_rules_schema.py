@@ -94,7 +94,7 @@ def test_the_builtin_library_loads_and_has_the_public_names():
     names = {d.name for d in defs}
     assert names == {"open_palm", "fist", "thumbs_up", "thumbs_down", "victory", "pointing_up", "i_love_you", "ok",
                      "call", "rock", "three", "four", "pinch", "swipe_left", "swipe_right", "swipe_up", "swipe_down",
-                     "zoom_in", "zoom_out"}
+                     "zoom_in", "zoom_out", "stop", "two_up"}
     kinds = {d.name: (d.kind, d.hands) for d in defs}
     assert all(kinds[f"swipe_{x}"] == ("pulse", "any") for x in ("left", "right", "up", "down"))
     assert kinds["zoom_in"] == kinds["zoom_out"] == ("static", "both")

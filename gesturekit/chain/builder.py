@@ -290,11 +290,11 @@ class Chain:
         the ``end`` of gestures still active (``tail=True``)."""
         if self.pipeline is None:
             self.start()
+        limit = max_frames or (self.settings.source.max_frames if self.settings.source else None)
         if items is None:
             self.source = self.open_source()
-            self.reader = ThreadedReader(self.source)
+            self.reader = self.parallel_reader(self.source, limit) or ThreadedReader(self.source)
             items = self.reader
-        limit = max_frames or (self.settings.source.max_frames if self.settings.source else None)
         last = None
         for n, item in enumerate(items):
             if limit is not None and n >= limit:
@@ -306,6 +306,18 @@ class Chain:
             tail = self.finish(last.t)
             if tail:
                 yield PipelineResult(last, [], tail, tail=True)
+
+    def parallel_reader(self, source: Any, max_frames: int | None = None) -> Any:
+        """A reader that tracks a video file on ``parallel.workers`` threads (frames come out tracked,
+        in order; :mod:`gesturekit.tracking.parallel`), or ``None`` for the sequential path."""
+        if self.mode != "video" or self.pipeline is None:
+            return None
+        from gesturekit.tracking.parallel import parallel_reader
+
+        p = self.settings.parallel
+        label = self.settings.source.label if self.settings.source is not None else ""
+        return parallel_reader(source, self.pipeline.tracker_options, p.workers, warmup=p.warmup,
+                               max_frames=max_frames, source_name=label, exact=p.exact, sync=p.sync)
 
     @property
     def dropped(self) -> int:

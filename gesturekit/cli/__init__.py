@@ -16,8 +16,9 @@ from gesturekit._exceptions import GestureKitError
 __all__ = ["main", "COMMANDS"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("detect", "run", "plugins_cmd", "daemon_cmd", "status_cmd", "demo", "gestures_cmd",
-                             "schema_cmd")
+COMMANDS: tuple[str, ...] = ("detect", "run", "view_cmd", "plot_cmd", "plugins_cmd", "daemon_cmd", "status_cmd",
+                             "demo", "gestures_cmd", "schema_cmd", "record_cmd", "import_cmd", "train_cmd",
+                             "eval_cmd", "extract_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "landmark recording (default: the config's source)")
     p.add_argument("--frames-jsonl", metavar="FILE", help="write one JSON line per frame with its hands")
     p.add_argument("--record-landmarks", metavar="FILE", help="record the session for replay (--source FILE)")
+    p.add_argument("--annotate", metavar="OUT.mp4", help="write the input with hand skeletons, track ids, "
+                                                         "handedness and active gestures drawn on every frame")
     p.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
     p.add_argument("--realtime", action="store_true", default=None, help="pace files at their frame rate")
     add_config_options(p)
@@ -33,12 +35,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def observer_overrides(args: argparse.Namespace) -> dict:
-    """``--frames-jsonl`` and ``--record-landmarks`` as ``landmarks`` observers."""
+    """``--frames-jsonl`` and ``--record-landmarks`` as ``landmarks`` observers, ``--annotate`` as an
+    ``annotate`` observer."""
     out = {}
     if getattr(args, "frames_jsonl", None):
         out["frames_jsonl"] = {"type": "landmarks", "path": args.frames_jsonl, "precision": 6, "header": False}
     if getattr(args, "record_landmarks", None):
         out["record_landmarks"] = {"type": "landmarks", "path": args.record_landmarks}
+    if getattr(args, "annotate", None):
+        out["annotate"] = {"type": "annotate", "path": args.annotate}
     return out
 
 

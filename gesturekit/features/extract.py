@@ -3,7 +3,9 @@
 :class:`FeatureExtractor` turns a :class:`~gesturekit.values.Frame` into :class:`HandFeatures`:
 numpy arrays over the frame's N hands (no per-keypoint Python objects). It keeps a little state
 per track: the previous finger states (for hysteresis) and a short history of palm positions
-(for velocity, motion over a window, and the change of two-hand distances).
+(for velocity, motion over a window, and the change of two-hand distances). A track's history
+outlives a short loss of the hand (``gap``), so a motion is measured across the frames a fast,
+blurred sweep loses.
 
 The *view frame*. Directions are given from the performer's point of view: ``x`` is the
 performer's right, ``y`` is up, ``z`` is forward (away from the performer, toward the camera).
@@ -20,10 +22,26 @@ Finger state: the four fingers use their *curl*, the summed bend of the three jo
 (MediaPipe's depth can bend a straight finger seen from the back of the hand, never the image).
 The thumb uses its *reach*: the distance from its tip to the pinky knuckle in palm units (a
 thumb folded across the palm has a small reach, whatever its joints do).
+
+Motion (:class:`Movement`, what ``motion:`` in a gesture definition tests) is the *sweep* of the
+hand between the first and the last sharp sample of the window, in the window's *palm length*:
+
+- the palm length of a motion is the longest the palm (wrist to knuckles, in the image) looked
+  within the window: blur and foreshortening only ever shorten it, and on a fast sweep at 15 fps
+  it collapses to a fraction of its length in the blurred frames;
+- a sample whose palm looks shorter than 0.6 of that is *collapsed* (blurred): it is no end of the
+  sweep, so the sweep runs from the last sharp position before the blur (or a loss of the hand)
+  to the first sharp one after it;
+- the sweep is the palm centre's displacement, or the index fingertip's where that went further
+  while the palm moved with it: a pointing finger flicked down sweeps its tip across the hand's
+  length while the palm drops a little. The fingertip counts at most five times as far as the
+  palm centre went its way, so a finger that curls, or one the tracker misreads for a frame,
+  while the palm stays is no sweep.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,6 +67,7 @@ __all__ = [
     "finger_states",
     "view_points",
     "nearest_direction",
+    "sweep",
 ]
 
 FINGER_NAMES: tuple[str, ...] = ("thumb", "index", "middle", "ring", "pinky")
@@ -287,22 +306,44 @@ class PairFeatures:
     distance_frame: float
 
 
-class Movement:
-    """A track's palm-centre movement over a motion window (view frame: x the performer's right, y up).
+#: A sample whose palm looks shorter than this fraction of the window's longest is collapsed (blurred).
+COLLAPSED = 0.6
+#: A fingertip's sweep counts at most this many times as far as the palm centre went its way.
+FOLLOW = 5.0
 
-    :ivar displacement: ``(2,)`` straight-line displacement, palm units.
+
+def sweep(palm: np.ndarray, tip: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A hand's sweep from the displacements of its palm centre and of its index fingertip (x/y):
+    the fingertip's, counted at most :data:`FOLLOW` times as far as the palm centre went its way,
+    where that is the longer; else the palm centre's. Returns the sweep and whether it is the
+    fingertip's."""
+    palm, tip = np.asarray(palm, dtype=np.float64), np.asarray(tip, dtype=np.float64)
+    reach = math.hypot(tip[0], tip[1])
+    if reach > _EPS:
+        followed = max(float(palm @ tip) / reach, 0.0)
+        capped = tip * min(1.0, FOLLOW * followed / reach)
+        if math.hypot(capped[0], capped[1]) > math.hypot(palm[0], palm[1]):
+            return capped, True
+    return palm, False
+
+
+class Movement:
+    """A track's sweep over a motion window (view frame: x the performer's right, y up); see the
+    module's notes on motion.
+
+    :ivar displacement: ``(2,)`` the sweep, in the window's palm length.
     :ivar displacement_frame: ``(2,)`` the same as a fraction of the image width.
-    :ivar dt: the time the window's samples span, seconds.
+    :ivar dt: the time from the first to the last sharp sample of the window, seconds.
     """
 
     __slots__ = ("displacement", "displacement_frame", "dt", "_samples")
 
     def __init__(self, displacement: np.ndarray, displacement_frame: np.ndarray, dt: float,
-                 samples: Sequence[tuple[float, float, float, float]] = ()) -> None:
+                 samples: np.ndarray | Sequence[tuple[float, float, float]] = ()) -> None:
         self.displacement = displacement
         self.displacement_frame = displacement_frame
         self.dt = dt
-        self._samples = samples  # (t, x_px, y_px, palm_px), oldest first
+        self._samples = samples  # (t, x_px, y_px) of the swept point at the sharp samples, oldest first
 
     @classmethod
     def none(cls) -> Movement:
@@ -310,9 +351,9 @@ class Movement:
         return cls(np.zeros(2), np.zeros(2), 0.0)
 
     def duration(self, direction: Sequence[float] | None = None) -> float:
-        """How long the palm has been moving on its way without turning back, seconds: the span of
-        the latest run of samples in the window each of which advanced along ``direction`` (a unit
-        x/y vector; default: the direction of the whole displacement)."""
+        """How long the hand has been moving on its way without turning back, seconds: the span of
+        the latest run of sharp samples in the window each of which advanced along ``direction``
+        (a unit x/y vector; default: the direction of the whole displacement)."""
         if len(self._samples) < 2:
             return 0.0
         a = np.array(self._samples)
@@ -330,16 +371,22 @@ class FeatureExtractor:
     :param thresholds: finger-state thresholds.
     :param velocity_window: seconds over which velocity is measured.
     :param history: seconds of palm positions kept per track (the longest motion window).
+    :param gap: seconds a track that left the frames is remembered (its motion history and
+        finger states), so a hand lost for a few frames carries on where it was; as long as the
+        tracker keeps a lost track's id.
     """
 
     def __init__(self, mirrored: bool = False, thresholds: StateThresholds = StateThresholds(),
-                 velocity_window: float = 0.2, history: float = 2.0) -> None:
+                 velocity_window: float = 0.2, history: float = 2.0, gap: float = 0.5) -> None:
         self.mirrored = bool(mirrored)
         self.thresholds = thresholds
         self.velocity_window = velocity_window
         self.history = history
+        self.gap = gap
         self._prev_state: dict[int, np.ndarray] = {}
-        # per track: deque of (t, x_view_px, y_view_px, palm_px); and the last motion reset time
+        # per track: deque of (t, x_view_px, y_view_px, palm_px, tip_x_view_px, tip_y_view_px,
+        # palm_image_px) (palm centre, palm length, index fingertip, palm length in the image);
+        # and the last motion reset time
         self._track: dict[int, deque] = {}
         self._reset_at: dict[int, float] = {}
         self._pairs: dict[tuple[int, int], deque] = {}
@@ -406,73 +453,80 @@ class FeatureExtractor:
         palm_px = palm * k
         for j, tid in enumerate(ids.tolist()):
             self._prev_state[tid] = state[j]
-        self._remember(ids, center, palm_px, t)
+        wrist_knuckles = px[:, _KNUCKLES] - px[:, :1]
+        palm_image = np.sqrt(np.einsum("nki,nki->nk", wrist_knuckles, wrist_knuckles)).sum(axis=1) * 0.25
+        self._remember(ids, center, palm_px, px[:, 8], palm_image, t)
         velocity = np.array([self._velocity(tid, t) for tid in ids.tolist()])
         return HandFeatures(t, width, height, ids, handed, np.array([h.score for h in hands]), pts, w, curl,
                             reach, state, direction, normal, up, center, palm_px, velocity, self, vecs)
 
     # -- per-track history -------------------------------------------------------------------------
 
-    def _remember(self, ids: np.ndarray, center: np.ndarray, palm_px: np.ndarray, t: float) -> None:
+    def _remember(self, ids: np.ndarray, center: np.ndarray, palm_px: np.ndarray, tip: np.ndarray,
+                  palm_image: np.ndarray, t: float) -> None:
         sx = 1.0 if self.mirrored else -1.0
         for j, tid in enumerate(ids.tolist()):
             q = self._track.setdefault(tid, deque())
             if q and t < q[-1][0]:  # the clock went back: a new source
                 q.clear()
                 self._reset_at.pop(tid, None)
-            q.append((t, sx * center[j, 0], -center[j, 1], palm_px[j]))
+            q.append((t, sx * center[j, 0], -center[j, 1], palm_px[j], sx * tip[j, 0], -tip[j, 1], palm_image[j]))
             while q and q[0][0] < t - self.history:
                 q.popleft()
         self._forget(set(ids.tolist()), t)
 
     def _forget(self, live: set[int], t: float) -> None:
-        for tid in [k for k in self._track if k not in live]:
-            del self._track[tid]
-            self._prev_state.pop(tid, None)
-            self._reset_at.pop(tid, None)
+        """Forget the tracks not seen for ``gap`` seconds (or seen later than ``t``: a new source),
+        and the pairs of hands not both in this frame."""
+        for tid, q in list(self._track.items()):
+            if tid not in live and not (t - self.gap <= q[-1][0] <= t):
+                del self._track[tid]
+                self._prev_state.pop(tid, None)
+                self._reset_at.pop(tid, None)
         for key in [k for k in self._pairs if k[0] not in live or k[1] not in live]:
             del self._pairs[key]
 
-    def displacement(self, track_id: int, t: float, window: float, rate: bool = False) -> tuple[np.ndarray, float]:
-        """Palm-centre displacement of a track over ``window`` seconds up to ``t`` (view frame x/y,
-        palm units), and the time it spans; with ``rate`` divided by that time (velocity)."""
+    def _window(self, track_id: int, t: float, window: float) -> np.ndarray | None:
+        """The track's sharp samples within ``window`` seconds up to ``t`` (since its last motion
+        reset), as rows of the history, and the window's palm length in pixels; None for fewer
+        than two."""
         q = self._track.get(track_id)
         if not q or len(q) < 2:
-            return np.zeros(2), 0.0
+            return None
         start = max(t - window - 1e-6, self._reset_at.get(track_id, -np.inf))
-        first = last = q[-1]
+        n = 0
         for s in reversed(q):
             if s[0] < start:
                 break
-            first = s
-        if first is last:
+            n += 1
+        if n < 2:
+            return None
+        a = np.array([q[i] for i in range(len(q) - n, len(q))])
+        a = a[a[:, 6] >= COLLAPSED * a[:, 6].max()]
+        return a if len(a) >= 2 else None
+
+    def displacement(self, track_id: int, t: float, window: float, rate: bool = False) -> tuple[np.ndarray, float]:
+        """Palm-centre displacement of a track over ``window`` seconds up to ``t``, from its first
+        to its last sharp sample (view frame x/y, in the window's palm length: see the module's
+        notes on motion), and the time it spans; with ``rate`` divided by that time (velocity)."""
+        a = self._window(track_id, t, window)
+        if a is None:
             return np.zeros(2), 0.0
-        dt = last[0] - first[0]
-        palm = 0.5 * (first[3] + last[3])
-        d = np.array([last[1] - first[1], last[2] - first[2]]) / max(palm, _EPS)
+        dt = float(a[-1, 0] - a[0, 0])
+        d = (a[-1, 1:3] - a[0, 1:3]) / max(float(a[:, 6].max()), _EPS)
         if rate:
             d = d / max(dt, _EPS)
         return d, dt
 
     def movement(self, track_id: int, t: float, window: float, width: int = 0) -> Movement:
-        """Palm-centre :class:`Movement` of a track over ``window`` seconds up to ``t`` (since its
-        last motion reset); ``width`` is the image width in pixels for the frame-unit displacement."""
-        q = self._track.get(track_id)
-        if not q or len(q) < 2:
+        """The :class:`Movement` (the sweep) of a track over ``window`` seconds up to ``t`` (since
+        its last motion reset); ``width`` is the image width in pixels for the frame-unit sweep."""
+        a = self._window(track_id, t, window)
+        if a is None:
             return Movement.none()
-        start = max(t - window - 1e-6, self._reset_at.get(track_id, -np.inf))
-        samples = []
-        for s in reversed(q):
-            if s[0] < start:
-                break
-            samples.append(s)
-        if len(samples) < 2:
-            return Movement.none()
-        samples.reverse()
-        first, last = samples[0], samples[-1]
-        px = np.array([last[1] - first[1], last[2] - first[2]])
-        palm = 0.5 * (first[3] + last[3])
-        return Movement(px / max(palm, _EPS), px / max(width, 1), last[0] - first[0], samples)
+        px, by_tip = sweep(a[-1, 1:3] - a[0, 1:3], a[-1, 4:6] - a[0, 4:6])
+        return Movement(px / max(float(a[:, 6].max()), _EPS), px / max(width, 1), float(a[-1, 0] - a[0, 0]),
+                        a[:, [0, 4, 5] if by_tip else [0, 1, 2]])
 
     def _velocity(self, track_id: int, t: float) -> tuple[float, float]:
         """Palm-centre velocity over ``velocity_window`` (view frame x/y, palm units per second)."""

@@ -1,5 +1,13 @@
-"""Learned classifiers: labelled landmark datasets, features, training, evaluation, model files."""
+"""Learned classifiers: labelled landmark datasets, features, training, evaluation, model files.
 
+``load_model(path_or_name) -> LearnedModel`` (``predict(keypoints, keypoints3d, handedness, sizes)
+-> (labels, scores)``, ``.card``), ``train_model(arrays, ...)``, :class:`LearnedClassifier` (the
+``type: learned`` classifier), importers in :mod:`gesturekit.learn.importers`, evaluation in
+:mod:`gesturekit.learn.evaluate`.
+"""
+
+from gesturekit.learn.augment import Augment, augment, parse_augment
+from gesturekit.learn.classifier import LearnedClassifier
 from gesturekit.learn.dataset import (
     DATASET_FORMAT,
     DatasetWriter,
@@ -10,6 +18,18 @@ from gesturekit.learn.dataset import (
     processed_sources,
     read_dataset,
 )
+from gesturekit.learn.model import (
+    ALLOWED_TYPES,
+    MODEL_FORMAT,
+    NONE,
+    LearnedModel,
+    load_model,
+    read_card,
+    shipped_models,
+    train_model,
+)
 
 __all__ = ["DATASET_FORMAT", "DatasetWriter", "Sample", "SampleArrays", "dataset_info", "iter_samples",
-           "processed_sources", "read_dataset"]
+           "processed_sources", "read_dataset", "Augment", "augment", "parse_augment", "LearnedClassifier",
+           "ALLOWED_TYPES", "MODEL_FORMAT", "NONE", "LearnedModel", "load_model", "read_card", "shipped_models",
+           "train_model"]

@@ -145,6 +145,7 @@ class DatasetWriter:
         if self.path.exists() and not self.path.is_dir():
             raise InputError(f"{self.path}: a dataset is a folder, and this is a file")
         self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_folder(self.path)
         info = dataset_info(self.path)
         if origin and origin not in info.setdefault("origins", []):
             info["origins"].append(origin)
@@ -177,9 +178,28 @@ class DatasetWriter:
         self._append(self._processed, {"source": source, "samples": int(samples), "error": error})
 
     def close(self) -> None:
-        for f in (self._samples, self._processed):
-            if not f.closed:
+        for f in (self._samples, self._processed, self._lock):
+            if f is not None and not f.closed:
                 f.close()
+
+
+LOCK = ".writing.lock"
+
+
+def _lock_folder(path: Path) -> Any:
+    """An exclusive lock on the dataset folder while one writer appends (two writers would add
+    every input twice); released when the writer closes or its process ends."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        return None
+    f = open(path / LOCK, "a")  # noqa: SIM115 - held until close()
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise InputError(f"{path}: another process is writing to this dataset; wait for it to finish") from None
+    return f
 
 
 def _write_json_atomic(path: Path, obj: Any) -> None:

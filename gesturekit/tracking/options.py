@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gesturekit._exceptions import InputError
 from gesturekit.tracking.models import MODEL_NAMES
@@ -41,6 +41,9 @@ class TrackerOptions(BaseModel):
     smoothing_min_cutoff: float = Field(1.0, gt=0, description="One-Euro min_cutoff in Hz (less = smoother "
                                                                "when still)")
     smoothing_beta: float = Field(0.05, ge=0, description="One-Euro beta (more = less lag when moving)")
+    tiles: bool | None = Field(None, description="when an image shows fewer than max_hands hands, look again at "
+                                                 "overlapping tiles for small ones (still images only; costs "
+                                                 "several more model runs); unset: on in image mode")
 
     @field_validator("model")
     @classmethod
@@ -48,6 +51,12 @@ class TrackerOptions(BaseModel):
         if v not in MODEL_NAMES and not str(v).endswith(".task"):
             raise ValueError(f"unknown model {v!r}: use 'lite', 'full' or a path to a .task file")
         return v
+
+    @model_validator(mode="after")
+    def _tiles_need_images(self) -> TrackerOptions:
+        if self.tiles and self.mode == "video":
+            raise ValueError("tiles work on still images (mode 'image'); leave tiles unset or false for video")
+        return self
 
     @classmethod
     def create(cls, **data: Any) -> TrackerOptions:
@@ -58,14 +67,26 @@ class TrackerOptions(BaseModel):
             err = e.errors()[0]
             field = ".".join(str(p) for p in err.get("loc", ()))
             msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            if not field:  # a rule across fields
+                raise InputError(f"tracker options: {msg}") from None
             raise InputError(f"tracker option {field}: {msg}, got {err.get('input')!r}") from None
 
     def resolved(self, *, live: bool, mode: str | None = None) -> TrackerOptions:
         """These options with the unset ones decided by the source: ``mirrored`` for a live
-        source (a selfie camera view), ``mode`` from the source (``image`` for still images)."""
+        source (a selfie camera view), ``mode`` from the source (``image`` for still images),
+        ``tiles`` from the mode (on for still images).
+
+        :raises InputError: ``tiles`` was asked for and the source is a video.
+        """
         update: dict[str, Any] = {}
         if self.mirrored is None:
             update["mirrored"] = bool(live)
         if self.mode is None:
             update["mode"] = mode or "video"
+        final_mode = update.get("mode", self.mode)
+        if self.tiles is None:
+            update["tiles"] = final_mode == "image"
+        elif self.tiles and final_mode == "video":
+            raise InputError("tracker option tiles: tiles work on still images (mode 'image'); this source is "
+                             "tracked as video: leave tiles unset or false")
         return self.model_copy(update=update) if update else self

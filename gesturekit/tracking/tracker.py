@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from gesturekit._exceptions import DeviceUnavailableError, ModelError
+from gesturekit.tracking.dedupe import duplicates
 from gesturekit.tracking.models import model_bundle
 from gesturekit.tracking.options import TrackerOptions
 from gesturekit.tracking.smoothing import OneEuroFilter
+from gesturekit.tracking.tiles import tile_boxes
 from gesturekit.tracking.tracks import TrackAssigner
 from gesturekit.util.native import quiet_native_stderr
 from gesturekit.values import Frame, Hand
@@ -38,6 +41,7 @@ class Tracker:
     def __init__(self, options: TrackerOptions | None = None, **kwargs: object) -> None:
         self.options = (options or TrackerOptions.create(**kwargs)).resolved(live=False)
         self._landmarker = self._create()
+        self._tiles = bool(self.options.tiles)
         self._tracks = TrackAssigner()
         self._filters: dict[int, OneEuroFilter] = {}
         self._last_ms = -1
@@ -105,9 +109,24 @@ class Tracker:
         # The graph logs its warnings on the first frame: silence that one.
         quiet = quiet_native_stderr() if first else contextlib.nullcontext()
         with quiet:
-            result = self._detect(mp_image, t)
+            found = self._parse(self._detect(mp_image, t), w, h)
+            if self._tiles and len(found) < self.options.max_hands:
+                found = found + self._look_closer(rgb)
         return Frame(index=index, t=float(t), width=w, height=h, source=source,
-                     hands=self._hands(result, w, h, t), image=image)
+                     hands=self._hands(found, t, float(np.hypot(w, h))), image=image)
+
+    def _look_closer(self, rgb: np.ndarray) -> _Detections:
+        """The hands found in overlapping tiles of a still image (see :mod:`gesturekit.tracking.tiles`)."""
+        import mediapipe as mp
+
+        h, w = rgb.shape[:2]
+        found = _Detections.empty()
+        for box in tile_boxes(w, h):
+            x0, y0, x1, y1 = box
+            tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+            found = found + self._parse(self._landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                                                          data=tile)), w, h, box)
+        return found
 
     def _detect(self, mp_image, t: float):  # noqa: ANN001, ANN202
         if self.options.mode == "video":
@@ -116,17 +135,21 @@ class Tracker:
             return self._landmarker.detect_for_video(mp_image, ms)
         return self._landmarker.detect(mp_image)
 
-    def _hands(self, result, w: int, h: int, t: float) -> tuple[Hand, ...]:  # noqa: ANN001
+    def _parse(self, result, w: int, h: int, box: tuple[int, int, int, int] | None = None) -> _Detections:  # noqa: ANN001
+        """MediaPipe's result as arrays, in the pixels of the full image (``box``: the tile the
+        result was found in)."""
         n = len(result.hand_landmarks)
         if n == 0:
-            if self.options.mode == "video":
-                self._tracks.assign([], [], t, float(np.hypot(w, h)))
-            return ()
+            return _Detections.empty()
         norm = np.array([[(p.x, p.y) for p in lms] for lms in result.hand_landmarks], dtype=np.float64)
-        px = norm * np.array([w, h], dtype=np.float64)
+        if box is None:
+            px = norm * np.array([w, h], dtype=np.float64)
+        else:
+            x0, y0, x1, y1 = box
+            px = norm * np.array([x1 - x0, y1 - y0], dtype=np.float64) + np.array([x0, y0], dtype=np.float64)
         world = np.array([[(p.x, p.y, p.z) for p in lms] for lms in result.hand_world_landmarks], dtype=np.float64)
         world -= world[:, MCP_KNUCKLES].mean(axis=1, keepdims=True)
-        labels, hscores = [], []
+        labels, scores = [], []
         for cats in result.handedness:
             mp_label = cats[0].category_name.lower()
             # The Tasks HandLandmarker of mediapipe 0.10.21 labels the hand as it appears in the
@@ -135,22 +158,62 @@ class Tracker:
             # assumes a mirrored image and says the opposite. So: as-is for unmirrored input,
             # swapped for a mirrored selfie view. See docs/tracker.md.
             labels.append(("left" if mp_label == "right" else "right") if self.options.mirrored else mp_label)
-            hscores.append(float(cats[0].score))
-        if self.options.mode == "video":
-            ids = self._tracks.assign(list(px), labels, t, float(np.hypot(w, h)))
+            scores.append(float(cats[0].score))
+        return _Detections(px, world, labels, np.array(scores))
+
+    def _hands(self, found: _Detections, t: float, diag: float) -> tuple[Hand, ...]:
+        found = found.without(duplicates(found.px, found.scores))
+        if len(found) > self.options.max_hands:  # tiles may add more than asked for: keep the best
+            found = found.take(np.argsort(-found.scores, kind="stable")[: self.options.max_hands])
+        n = len(found)
+        video = self.options.mode == "video"
+        if video:
+            ids = self._tracks.assign(list(found.px), found.labels, t, diag, list(found.scores))
+        elif n == 0:
+            return ()
         else:
             ids = list(range(1, n + 1))
         hands = []
         for i in range(n):
-            kp, kp3 = px[i], world[i]
-            if self.options.smoothing and self.options.mode == "video":
+            kp, kp3 = found.px[i], found.world[i]
+            # The Tasks API reports no per-hand presence score; the handedness score stands in.
+            label, label_score = self._tracks.handedness(ids[i]) if video else (found.labels[i], found.scores[i])
+            if self.options.smoothing and video:
                 f = self._filters.setdefault(
                     ids[i], OneEuroFilter(self.options.smoothing_min_cutoff, self.options.smoothing_beta))
                 kp = f(kp, t)
-            # The Tasks API reports no per-hand presence score; the handedness score stands in.
-            hands.append(Hand(ids[i], labels[i], hscores[i], hscores[i], kp, kp3))
+            hands.append(Hand(ids[i], label, label_score, float(found.scores[i]), kp, kp3))
         if self._filters:
             live = set(ids)
             for k in [k for k in self._filters if k not in live]:
                 del self._filters[k]
         return tuple(sorted(hands, key=lambda hand: hand.track_id))
+
+
+@dataclass(frozen=True)
+class _Detections:
+    """The hands of one look at an image: pixels, world keypoints, labels and scores."""
+
+    px: np.ndarray  # (N, 21, 2)
+    world: np.ndarray  # (N, 21, 3)
+    labels: list[str]
+    scores: np.ndarray  # (N,)
+
+    @classmethod
+    def empty(cls) -> _Detections:
+        return cls(np.zeros((0, 21, 2)), np.zeros((0, 21, 3)), [], np.zeros(0))
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def take(self, idx: np.ndarray) -> _Detections:
+        return _Detections(self.px[idx], self.world[idx], [self.labels[i] for i in idx.tolist()], self.scores[idx])
+
+    def without(self, drop: np.ndarray) -> _Detections:
+        return self if not drop.any() else self.take(np.flatnonzero(~drop))
+
+    def __add__(self, other: _Detections) -> _Detections:
+        if not len(other):
+            return self
+        return _Detections(np.concatenate([self.px, other.px]), np.concatenate([self.world, other.world]),
+                           self.labels + other.labels, np.concatenate([self.scores, other.scores]))

@@ -25,6 +25,7 @@ _FI = {f: i for i, f in enumerate(FINGER_NAMES)}
 _SI = {s: i for i, s in enumerate(STATES)}
 _DIR_NAMES = tuple(DIRECTIONS)
 _DIR_MATRIX = np.stack([DIRECTIONS[n] for n in _DIR_NAMES])
+_PLANE_MATRIX = np.ascontiguousarray(_DIR_MATRIX[:, :2].T)  # (2, 6): the directions' image-plane parts
 _KI = {k: i for i, k in enumerate(KEYPOINT_NAMES)}
 _FIVE = np.arange(5)
 _NO_THRESHOLD = Threshold()
@@ -119,15 +120,19 @@ class CompiledLibrary:
         self.allowed = allowed
         self.poses = poses
         # direction atoms (source 0-4: fingers, 6: palm normal)
-        dsrc, dmask, dcos, dpose, ddesc = [], [], [], [], []
+        dsrc, dmask, dcos, dpose, ddesc, dplane = [], [], [], [], [], []
         for pi, p in enumerate(poses):
             for c in p.directions:
                 dsrc.append(6 if c.finger == "palm" else _FI[c.finger])  # features' vectors: 5 = palm up, 6 = normal
                 dmask.append([n in c.directions for n in _DIR_NAMES])
                 dcos.append((math.cos(math.radians(c.within)), math.cos(math.radians(c.exit))))
                 dpose.append(pi)
-                ddesc.append(f"{c.finger} points {'|'.join(c.directions)} within {c.within:g} deg")
+                dplane.append(c.plane == "image")
+                ddesc.append(f"{c.finger} points {'|'.join(c.directions)} within {c.within:g} deg"
+                             + (" in the image" if c.plane == "image" else ""))
         self.dir_src = np.array(dsrc, dtype=np.int64)
+        self.dir_image = np.flatnonzero(np.array(dplane, dtype=bool))  # atoms measured in the image plane
+        self._dir_image_src = self.dir_src[self.dir_image]
         self.dir_mask = np.array(dmask, dtype=bool).reshape(-1, 6)
         self.dir_cos = np.array(dcos).reshape(-1, 2).T  # (2, Ad) enter, exit
         # distance and angle atoms: a pair of named points and a threshold each
@@ -212,7 +217,12 @@ class CompiledLibrary:
             if vecs is None:
                 vecs = np.concatenate([feats.direction, feats.palm_up[:, None], feats.palm_normal[:, None]], axis=1)
             cos = vecs @ _DIR_MATRIX.T  # (N, 7 sources, 6 directions)
-            best = np.where(self.dir_mask, cos[:, self.dir_src], -2.0).max(-1)  # (N, Ad)
+            cos = cos[:, self.dir_src]  # (N, Ad, 6)
+            if self.dir_image.size:  # these atoms' vectors with the depth dropped (image plane)
+                flat = vecs[:, self._dir_image_src, :2]
+                norm = np.maximum(np.sqrt((flat * flat).sum(-1)), 1e-9)[:, :, None]
+                cos[:, self.dir_image] = (flat @ _PLANE_MATRIX) / norm
+            best = np.where(self.dir_mask, cos, -2.0).max(-1)  # (N, Ad)
             values[:, :nd] = best  # the cosine; report() turns it into degrees
             atoms[:, :nd] = best >= np.where(prev[:, :nd], self.dir_cos[1], self.dir_cos[0])
         if A > nd:  # distances and angles: one threshold test with hysteresis

@@ -127,12 +127,14 @@ class Threshold:
 @dataclass(frozen=True)
 class DirectionCond:
     """A finger (or the palm normal, ``finger == "palm"``) points within ``within`` degrees of
-    one of ``directions`` (``exit`` degrees to stop holding)."""
+    one of ``directions`` (``exit`` degrees to stop holding); ``plane`` ``"image"`` measures the
+    direction in the image plane (depth ignored) instead of in 3D (``"view"``)."""
 
     finger: str
     directions: tuple[str, ...]
     within: float
     exit: float
+    plane: str = "view"
 
 
 @dataclass(frozen=True)
@@ -405,7 +407,7 @@ def _direction(ctx: _Ctx, finger: str, v: Any, path: Path_) -> DirectionCond:
         if ex < v.within:
             ctx.err(f"exit ({ex:g}) must be >= within ({v.within:g}): a held direction is released only when it "
                     "turns past exit", (*path, "exit"))
-        return DirectionCond(finger, _names(v.is_), v.within, ex)
+        return DirectionCond(finger, _names(v.is_), v.within, ex, v.plane)
     return DirectionCond(finger, _names(v), 45.0, 45.0)
 
 

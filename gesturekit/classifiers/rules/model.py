@@ -223,6 +223,9 @@ class DirectionTest(_Model):
     within: Degrees = Field(45.0, description="degrees around the direction (default 45)")
     exit: Degrees = Field(None, description="degrees past which a held direction is released (default: within); "
                                             "must be >= within")
+    plane: _choice("plane", ("view", "image")) = Field(  # type: ignore[valid-type]
+        "view", description="'view' (default): the direction in 3D, with MediaPipe's depth; 'image': the direction "
+                            "seen in the image plane (depth ignored), for a finger that may point at the camera")
 
 
 DirectionSpec = Annotated[
