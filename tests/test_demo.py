@@ -156,7 +156,7 @@ def test_demo_runs_the_real_tracker_on_the_bundled_footage(footage):
                   text, re.M)
     assert m, text[-800:]
     assert int(m.group(2)) >= 320
-    assert re.search(r"^Gestures seen: fist x\d+, ", text, re.M)  # A is a fist; the other letters vary
+    assert re.search(r"^Gestures seen: .*\bfist x\d+", text, re.M)  # A is a fist; the other letters vary
     assert f"Annotated video: {out} (325 frames, 25 fps)" in text
     cap = cv2.VideoCapture(str(out))
     n = 0
@@ -181,41 +181,19 @@ def test_bundled_footage_is_the_shared_clip_with_its_licence(data):
     assert "Apache License" in licence.read_text()
 
 
-FAKE_ASL = '''
-from gesturekit import Detection, hookimpl
+def test_demo_shows_asl_letters_and_the_spelled_word(footage):
+    """The shipped ASL classifier runs in the demo: letter events, the word stream, the summary."""
+    import re
 
-WORD = "GK"
-
-
-class Spell:
-    """Stands in for the asl classifier: letter G for frames 0-19, then K; the word grows."""
-
-    def __init__(self, config):
-        pass
-
-    def classify(self, frame):
-        n = 1 if frame.index < 20 else 2
-        return [d for h in frame.hands[:1] for d in (Detection("asl_letter", hands=(h.track_id,), text=WORD[n - 1]),
-                                                     Detection("asl_word", hands=(h.track_id,), text=WORD[:n]))]
-
-
-@hookimpl
-def gesturekit_register_classifiers():
-    return {"asl": Spell}
-'''
-
-
-def test_demo_shows_asl_letters_and_the_spelled_word(cli, tmp_path):
-    """The demo's wiring for the asl classifier (here a stand-in plugin): run, logged, summarised."""
-    plugin = tmp_path / "fake_asl.py"
-    plugin.write_text(FAKE_ASL)
-    r = cli("demo", "--plugin-path", plugin, "--model", "lite", "--max-frames", "40", "--no-video", timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert "(with the ASL fingerspelling classifier)" in r.stdout
-    rows = [ln.split("|")[1].split() for ln in r.stdout.splitlines() if ln.count("|") == 1]
-    spelled = [(row[0], row[1], row[4].rstrip(",")) for row in rows if row[1].startswith("asl_")
-               and row[0] in ("start", "update")]
-    assert spelled == [("start", "asl_letter", '"G"'), ("start", "asl_word", '"G"'),
-                       ("update", "asl_letter", '"K"'), ("update", "asl_word", '"GK"')], spelled
-    assert "ASL letters: G K\n" in r.stdout and "Spelled: G -> GK\n" in r.stdout
-    assert "40 frames in" in r.stdout and "Annotated video" not in r.stdout
+    r, _ = footage
+    text = r.stdout
+    assert "(with the ASL fingerspelling classifier)" in text
+    rows = [ln.split("|")[1].split() for ln in text.splitlines() if re.match(r"^\s+\d+\.\d\ds \| ", ln)]
+    letters = {row[1][4:] for row in rows if re.fullmatch(r"asl_[A-Z]", row[1])}
+    assert letters and letters <= set("ABCDEFGHIKLMNOPQRSTUVWXY"), letters  # no J or Z (motion letters)
+    words = [row[3].strip('",') for row in rows if row[1] == "asl_word" and row[0] in ("start", "update")]
+    m = re.search(r"^Spelled: (.+)$", text, re.M)
+    assert m and m.group(1).split(" -> ") == words, (m, words)
+    for before, after in zip(words, words[1:], strict=False):  # a word grows by one letter, or a new one starts
+        assert after[:-1] == before or len(after) == 1, (before, after)
+    assert set("".join(words)) <= letters
