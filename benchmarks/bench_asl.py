@@ -26,6 +26,8 @@ def main() -> int:
     args = p.parse_args()
     from gesturekit_plugins.asl_classifier import ASLClassifier
 
+    from gesturekit.learn.features import dist_vert_features
+
     kp = np.array(json.loads((Path(args.data) / "asl_hand.full.json").read_text()))[:, :, :2]
     k3 = np.array(json.loads((Path(args.data) / "asl_hand_3d.full.json").read_text()))
     frames = [Frame(index=i, t=i / 25, width=620, height=1080, source="asl_hand",
@@ -38,9 +40,15 @@ def main() -> int:
     t_feat, t_pred, t_clf = [], [], []
     for i, f in enumerate(frames):
         t0 = time.perf_counter()
-        x = model.features(kp[i:i + 1], k3[i:i + 1], ["right"], None)
-        t1 = time.perf_counter()
-        model.pipeline.predict_proba(x)
+        if clf._fast is not None and clf._fast[-1]:  # the plugin's path: only the dist2 + vert blocks
+            x = dist_vert_features(kp[i:i + 1], k3[i:i + 1], ["right"])
+            t1 = time.perf_counter()
+            mean, scale, coef, intercept, _ = clf._fast
+            ((x - mean) / scale) @ coef.T + intercept
+        else:
+            x = model.features(kp[i:i + 1], k3[i:i + 1], ["right"], None)
+            t1 = time.perf_counter()
+            model.pipeline.predict_proba(x)
         t2 = time.perf_counter()
         clf.classify(f)
         t3 = time.perf_counter()

@@ -110,3 +110,17 @@ def test_fast(clip):
         hand_features(kp, k3, "right")
         t.append(time.perf_counter() - t0)
     assert np.median(t) / len(kp) < 1e-4  # < 0.1 ms per hand, batched
+
+
+@pytest.mark.parametrize("hand", ["right", "left", "unknown"])
+def test_dist_vert_fast_path_matches(clip, hand):
+    from gesturekit.learn.features import block_columns, dist_vert_features
+
+    kp, k3 = clip
+    cols = block_columns(("dist2", "vert"))
+    assert len(cols) == 36
+    for k in (k3, None):
+        np.testing.assert_allclose(dist_vert_features(kp, k, hand), hand_features(kp, k, hand, use_3d=False)[:, cols],
+                                   atol=1e-12)
+    with pytest.raises(InputError):
+        block_columns(("nope",))

@@ -52,6 +52,9 @@ between depth estimators (MediaPipe's world keypoints, the relative depth of its
 landmarks) where fine 3D shape does not, and it is what tells a finger pointing at the camera
 from one pointing up in 2D.
 
+:func:`dist_vert_features` computes only the ``dist2`` and ``vert`` columns (the same values, ~4x
+faster on one hand): the path of models that read nothing else (the shipped ASL model).
+
 Keypoints in image-normalized coordinates (``sizes`` 0) must have a square aspect (x and y in the
 same unit) for the geometry to mean anything: scale ``x`` by width/height before calling.
 """
@@ -64,7 +67,8 @@ import numpy as np
 
 from gesturekit._exceptions import InputError
 
-__all__ = ["FEATURE_VERSION", "FEATURE_BLOCKS", "hand_features", "feature_names", "n_features"]
+__all__ = ["FEATURE_VERSION", "FEATURE_BLOCKS", "hand_features", "feature_names", "n_features", "block_columns",
+           "dist_vert_features"]
 
 #: Bumped whenever the features change (a model records the version it was trained with).
 FEATURE_VERSION: str = "hand-3"
@@ -105,6 +109,48 @@ def _block_columns(names: tuple[str, ...]) -> np.ndarray:
 # columns that only 3D keypoints fill (0 with use_3d=False): c3, the palm axes, ang3, 3D abd, dist3
 _COLS_3D = np.concatenate([_block_columns(("c3", "ang3", "dist3")),
                            _block_columns(("orient",))[4:13], _block_columns(("abd",))[4:]])
+
+
+def block_columns(names: Sequence[str]) -> np.ndarray:
+    """Column indices of the named blocks (e.g. ``("dist2", "vert")``), in column order."""
+    unknown = set(names) - {b for b, _ in FEATURE_BLOCKS}
+    if unknown:
+        raise InputError(f"hand features: unknown blocks {sorted(unknown)}; known: {[b for b, _ in FEATURE_BLOCKS]}")
+    return _block_columns(tuple(names))
+
+
+_DIST2_COLS = _block_columns(("dist2",))
+_VERT_COLS = _block_columns(("vert",))
+
+
+def dist_vert_features(keypoints: np.ndarray, keypoints3d: np.ndarray | None,
+                       handedness: Sequence[str] | np.ndarray | str | None) -> np.ndarray:
+    """Only the ``dist2`` and ``vert`` columns of :func:`hand_features` (``(N, 28 + 8)``, the same
+    values): the cheap path for models that read nothing else (both blocks are mirror-invariant,
+    except the palm normal's, which turns over on a mirrored hand)."""
+    kp, k3, left = _check(keypoints, keypoints3d, handedness, None)
+    n = len(kp)
+    ext = np.empty((n, 22, 2))
+    ext[:, :21] = kp
+    ext[:, 21] = kp[:, _KNUCKLES].mean(axis=1)
+    d = ext[:, _DIST_A] - ext[:, _DIST_B]
+    unit = np.maximum(np.sqrt(((kp[:, _KNUCKLES] - kp[:, :1]) ** 2).sum(axis=2)).mean(axis=1), _EPS)
+    dist = np.sqrt((d * d).sum(axis=2)) / unit[:, None]
+    known = np.isfinite(k3).all(axis=(1, 2))
+    world = np.empty((n, 21, 3))
+    world[:, :, :2] = kp
+    world[:, :, 2] = 0.0
+    if known.any():
+        world[known] = k3[known]
+    dirs = np.empty((n, 8, 3))
+    dirs[:, :7] = world[:, _VERT_TO] - world[:, _VERT_FROM]
+    a, b = world[:, 5] - world[:, 17], world[:, 9] - world[:, 0]
+    dirs[:, 7, 0] = a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1]
+    dirs[:, 7, 1] = a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2]
+    dirs[:, 7, 2] = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    vert = dirs[:, :, 1] / np.maximum(np.sqrt((dirs * dirs).sum(axis=2)), _EPS)
+    vert[left, 7] *= -1.0
+    return np.concatenate([dist, vert], axis=1)
 
 
 def n_features() -> int:

@@ -39,6 +39,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from gesturekit import Detection, Frame, PluginOptions, hookimpl, options
 from gesturekit.learn import LearnedClassifier
+from gesturekit.learn.features import block_columns, dist_vert_features, n_features
 from gesturekit.settings import validate_options
 from gesturekit.values import TemporalSpec
 from gesturekit_plugins.asl_spelling import Speller
@@ -89,7 +90,7 @@ class ASLClassifier:
         self.min_score = float(min_score)
         self.spell = spell
         self.speller = Speller(hold, release, pause)
-        self._fast = _linear_fast_path(self.letters.model.pipeline)
+        self._fast = _linear_fast_path(self.letters.model.pipeline, self.letters.model.use_3d)
         self._names = np.array([PREFIX + c for c in self.letters.model.classes])
 
     def _classify_letters(self, frame: Frame) -> list[Detection]:
@@ -101,9 +102,14 @@ class ASLClassifier:
         if not hands:
             return []
         model = self.letters.model
-        x = model.features(np.array([h.keypoints for h in hands]), np.array([h.keypoints3d for h in hands]),
-                           [h.handedness for h in hands], None)
-        mean, scale, coef, intercept = self._fast
+        kp = np.array([h.keypoints for h in hands])
+        k3 = np.array([h.keypoints3d for h in hands])
+        hand = [h.handedness for h in hands]
+        mean, scale, coef, intercept, dist_vert = self._fast
+        if dist_vert:  # the model reads only the dist2 + vert blocks: compute just those
+            x = dist_vert_features(kp, k3, hand)
+        else:
+            x = model.features(kp, k3, hand, None)
         z = ((x - mean) / scale) @ coef.T + intercept
         z = np.exp(z - z.max(axis=1, keepdims=True))
         p = z / z.sum(axis=1, keepdims=True)
@@ -143,9 +149,13 @@ class ASLClassifier:
         return found
 
 
-def _linear_fast_path(pipeline: Any) -> tuple[np.ndarray, ...] | None:
-    """``(mean, scale, coef, intercept)`` of a StandardScaler + multinomial LogisticRegression
-    pipeline (``None`` for any other model, which then goes through scikit-learn)."""
+def _linear_fast_path(pipeline: Any, use_3d: bool = True) -> tuple[Any, ...] | None:
+    """``(mean, scale, coef, intercept, dist_vert)`` of a StandardScaler + multinomial
+    LogisticRegression pipeline (``None`` for any other model, which then goes through
+    scikit-learn). ``dist_vert``: every non-zero weight is on the ``dist2``/``vert`` columns (a
+    model built with ``--blocks dist2,vert``, see ``scripts/build_asl_model.py``, and ``use_3d``
+    off); the arrays are then cut to those columns, for
+    :func:`~gesturekit.learn.features.dist_vert_features`."""
     steps = getattr(pipeline, "steps", None)
     if not steps or len(steps) != 2:
         return None
@@ -157,7 +167,13 @@ def _linear_fast_path(pipeline: Any) -> tuple[np.ndarray, ...] | None:
         return None
     mean = np.asarray(scaler.mean_ if scaler.with_mean else np.zeros(coef.shape[1]), dtype=np.float64)
     scale = np.asarray(scaler.scale_ if scaler.with_std else np.ones(coef.shape[1]), dtype=np.float64)
-    return mean, scale, coef, np.asarray(est.intercept_, dtype=np.float64)
+    intercept = np.asarray(est.intercept_, dtype=np.float64)
+    if coef.shape[1] == n_features() and not use_3d:
+        cols = block_columns(("dist2", "vert"))
+        rest = np.setdiff1d(np.arange(coef.shape[1]), cols)
+        if not coef[:, rest].any():
+            return mean[cols], scale[cols], np.ascontiguousarray(coef[:, cols]), intercept, True
+    return mean, scale, coef, intercept, False
 
 
 @options(ASLOptions)
