@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("format", choices=sorted(IMPORTERS), metavar="FORMAT", help=", ".join(sorted(IMPORTERS)))
     p.add_argument("src", nargs="+", metavar="SRC", help="the file or folder to import (keypoint-csv: several)")
     p.add_argument("--out", "-o", required=True, metavar="DATASET", help="the dataset folder to append to")
-    p.add_argument("--group", default=None, metavar="G", help="group of every sample (asl-npz, image-folder, image-csv)")
+    p.add_argument("--group", default=None, metavar="G",
+                   help="group of every sample (asl-npz, image-folder, image-csv)")
     p.add_argument("--split", action="append", default=None, metavar="SPLIT",
                    help="hagrid: import only these splits (train, val, test; repeatable)")
     p.add_argument("--pad", type=int, default=None, metavar="PX",

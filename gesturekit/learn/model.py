@@ -276,6 +276,25 @@ def _card(z: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     return card
 
 
+def _schema_types(blob: bytes) -> set[str]:
+    """Every ``module.class`` a skops file's ``schema.json`` names."""
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        schema = json.loads(z.read("schema.json").decode("utf-8"))
+    out: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__class__" in node and "__module__" in node:
+                out.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return out
+
+
 def load_model(path: str | os.PathLike, *, check_features: bool = True) -> LearnedModel:
     """Load a model file (or a shipped model by name) without executing code from it.
 
@@ -294,9 +313,12 @@ def load_model(path: str | os.PathLike, *, check_features: bool = True) -> Learn
             raise ModelError(f"{path}: made with feature version {card.get('feature_version')!r}, this gesturekit "
                              f"computes {have!r}; retrain it (the command is in its card)")
     try:
-        untrusted = sorted(set(sio.get_untrusted_types(data=blob)) - set(ALLOWED_TYPES))
+        named = set(sio.get_untrusted_types(data=blob)) | _schema_types(blob)
     except Exception as e:  # noqa: BLE001 - skops raises many kinds on a corrupt file
         raise ModelError(f"{path}: {PIPELINE} is not a skops file ({type(e).__name__}: {e})") from None
+    # every type the schema names must be on the allow-list (skops alone would also trust its
+    # own default set of scikit-learn types)
+    untrusted = sorted(named - set(ALLOWED_TYPES))
     if untrusted:
         raise ModelError(f"{path}: refusing to load: it names types outside the allow-list: {', '.join(untrusted)}")
     try:

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gesturekit.learn.augment import Augment, parse_augment
 from gesturekit.learn.dataset import SampleArrays, read_dataset
 from gesturekit.learn.evaluate import evaluate_model, evaluate_rules
 from gesturekit.learn.importers import import_hagrid, import_keypoint_csv, import_sign_digits
@@ -60,13 +61,34 @@ def hagrid_datasets(data: str | os.PathLike, work: str | os.PathLike, progress: 
     return out
 
 
+def dedupe(arrays: SampleArrays) -> SampleArrays:
+    """Drop repeated rows (same source, frame, label and keypoints): a dataset folder that two
+    imports appended to at once holds every hand twice, which inflates the test set."""
+    import numpy as np
+
+    seen: set[tuple] = set()
+    keep = np.zeros(len(arrays), dtype=bool)
+    for i, (s, f, lab, kp) in enumerate(zip(arrays.sources.tolist(), arrays.frames.tolist(), arrays.labels.tolist(),
+                                            arrays.keypoints, strict=True)):
+        key = (s, f, lab, np.round(kp, 5).tobytes())
+        if key not in seen:
+            seen.add(key)
+            keep[i] = True
+    return arrays.subset(keep)
+
+
 def hagrid_split(hagrid: SampleArrays) -> tuple[SampleArrays, SampleArrays]:
-    """HaGRID's ``train`` people and its ``test``/``val`` people (groups ``train:...`` vs user ids)."""
-    return filter_groups(hagrid, groups=r"^train:"), filter_groups(hagrid, exclude=r"^train:")
+    """HaGRID's ``train`` people and its ``test``/``val`` people (groups ``train:...`` vs user ids),
+    repeated rows dropped; a test set with more hands than test/val photos is refused."""
+    hagrid = dedupe(hagrid)
+    train, test = filter_groups(hagrid, groups=r"^train:"), filter_groups(hagrid, exclude=r"^train:")
+    if len(set(train.sources.tolist()) & set(test.sources.tolist())):
+        raise ValueError("HaGRID split: a photo is on both sides")
+    return train, test
 
 
-def build_hagrid(data: str | os.PathLike, work: str | os.PathLike, *, estimator: str = "svc", seed: int = 0,
-                 extras: bool = True, rules: bool = True, progress: bool = True,
+def build_hagrid(data: str | os.PathLike, work: str | os.PathLike, *, estimator: str = "logreg", seed: int = 0,
+                 extras: bool = True, augmentation: Augment | None = None, rules: bool = True, progress: bool = True,
                  command: str | None = None) -> tuple[LearnedModel, dict[str, Any]]:
     """Train the HaGRID model and evaluate it (and the rules) on HaGRID's test/val people."""
     ds = hagrid_datasets(data, work, progress)
@@ -76,8 +98,8 @@ def build_hagrid(data: str | os.PathLike, work: str | os.PathLike, *, estimator:
                   "origin": "hukenovs/hagrid via Shadowfax221/553.806_Capstone_HandGesture @607e157; HaGRID licence "
                             "(reworked CC BY-SA 4.0)"}]
     if extras:
-        dig = map_labels(read_dataset(ds["digits"]), HAGRID_TRAIN_MAP, keep_unmapped=False)
-        kaz = map_labels(read_dataset(ds["kazuhito"]), HAGRID_TRAIN_MAP, keep_unmapped=False)
+        dig = map_labels(dedupe(read_dataset(ds["digits"])), HAGRID_TRAIN_MAP, keep_unmapped=False)
+        kaz = map_labels(dedupe(read_dataset(ds["kazuhito"])), HAGRID_TRAIN_MAP, keep_unmapped=False)
         parts += [dig, kaz]
         data_card += [
             {"path": "gestures/sign_digits (digits 1,2,3,4,5,6,9 mapped)", "samples": len(dig),
@@ -87,6 +109,7 @@ def build_hagrid(data: str | os.PathLike, work: str | os.PathLike, *, estimator:
              "origin": "Kazuhito00/hand-gesture-recognition-using-mediapipe and kinivi/hand-gesture-recognition-"
                        "mediapipe, Apache-2.0"}]
     model = train_model(SampleArrays.concat(parts), estimator=estimator, reject=0.5, seed=seed, use_3d=True,
+                        augmentation=augmentation,
                         data=data_card, progress=progress, command=command,
                         notes="Static HaGRID gestures of one hand. Landmarks from gesturekit's tracker (MediaPipe "
                               "hand landmarker 0.10.21, full model, image mode). Figures: HaGRID test/val people, "
@@ -129,6 +152,9 @@ def model_card_markdown(model: LearnedModel) -> str:
     if r:
         lines += ["", f"The YAML rule library on the same hands: accuracy {r['accuracy']:.4f} over {r['hands']} "
                       f"hands ({r['note']})."]
+        lines += ["", "| YAML gesture | precision | recall | n |", "|---|---|---|---|"]
+        lines += [f"| {k} | {v['precision']:.3f} | {v['recall']:.3f} | {v['support']} |"
+                  for k, v in r.get("per_gesture", {}).items()]
     lines += ["", "Licence of the training data: HaGRID's (reworked CC BY-SA 4.0: attribution, share-alike); "
                   "sign digits and Kazuhito00/kinivi: Apache-2.0. This model is derived from them.", ""]
     return "\n".join(lines)
@@ -141,13 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", default=str(DEFAULT_DATA), help="the shared data folder (default: ../shared/data)")
     p.add_argument("--work", default="build/learn", help="where the imported datasets go (resumable)")
     p.add_argument("--out", default=None, help="model file (default: gesturekit/learn/models/hagrid.gkm)")
-    p.add_argument("--estimator", default="svc")
+    p.add_argument("--estimator", default="logreg")
+    p.add_argument("--augment", default="none", help="augmentation spec (none, default, copies=N,...)")
     p.add_argument("--no-extras", action="store_true", help="train on HaGRID train people only")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = p.parse_args(argv)
     out = Path(args.out or Path(__file__).parent / "models" / "hagrid.gkm")
     command = shlex.join(["python", "-m", "gesturekit.learn.recipes", *(argv if argv is not None else sys.argv[1:])])
     model, rep = build_hagrid(args.data, args.work, estimator=args.estimator, extras=not args.no_extras,
+                              augmentation=parse_augment(args.augment),
                               progress=sys.stderr.isatty(), command=command)
     model.card["name"] = "hagrid"
     model.save(out)
