@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["duplicates", "palm_lengths"]
+__all__ = ["duplicates", "inside", "same_hand", "palm_lengths"]
 
 _WRIST_TO_KNUCKLES = np.array([5, 9, 13, 17])
 
@@ -20,6 +20,39 @@ def palm_lengths(keypoints: np.ndarray) -> np.ndarray:
     """Mean wrist-to-knuckle distance of each hand, in the keypoints' units: ``(N, 21, D) -> (N,)``."""
     kp = np.asarray(keypoints, dtype=np.float64)
     return np.linalg.norm(kp[:, _WRIST_TO_KNUCKLES] - kp[:, :1], axis=-1).mean(axis=1)
+
+
+def _boxes(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    kp = np.asarray(keypoints, dtype=np.float64).reshape(-1, 21, 2)
+    return kp.min(axis=1), kp.max(axis=1)
+
+
+def _intersections(lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndarray) -> np.ndarray:
+    """``(Na, Nb)`` areas of the intersections of boxes ``a`` and ``b``."""
+    return np.clip(np.minimum(hi_a[:, None], hi_b[None]) - np.maximum(lo_a[:, None], lo_b[None]), 0, None).prod(-1)
+
+
+def inside(keypoints: np.ndarray, others: np.ndarray, *, fraction: float = 0.5) -> np.ndarray:
+    """``(N,)``: whether more than ``fraction`` of each hand's keypoint box lies inside the box of
+    one of ``others`` (a fragment of a larger hand, or the same hand again).
+
+    :param keypoints: ``(N, 21, 2)`` pixel keypoints; ``others``: ``(M, 21, 2)``.
+    """
+    lo, hi = _boxes(keypoints)
+    if not len(lo) or not len(others):
+        return np.zeros(len(lo), dtype=bool)
+    olo, ohi = _boxes(others)
+    area = np.maximum((hi - lo).prod(-1), 1e-9)
+    return (_intersections(lo, hi, olo, ohi) > fraction * area[:, None]).any(axis=1)
+
+
+def same_hand(keypoints: np.ndarray, hand: np.ndarray, *, max_distance: float = 0.8) -> np.ndarray:
+    """``(N,)``: which detections' 21 keypoints are on average within ``max_distance`` palm lengths
+    (of the larger palm) of those of ``hand`` ``(21, 2)``."""
+    kp = np.asarray(keypoints, dtype=np.float64).reshape(-1, 21, 2)
+    ref = np.asarray(hand, dtype=np.float64)
+    gap = np.linalg.norm(kp - ref, axis=-1).mean(-1)
+    return gap <= max_distance * np.maximum(palm_lengths(kp), palm_lengths(ref[None]))
 
 
 def duplicates(keypoints: np.ndarray, scores: np.ndarray, *, min_iou: float = 0.4,
@@ -40,8 +73,8 @@ def duplicates(keypoints: np.ndarray, scores: np.ndarray, *, min_iou: float = 0.
     drop = np.zeros(n, dtype=bool)
     if n < 2:
         return drop
-    lo, hi = kp.min(axis=1), kp.max(axis=1)  # (N, 2) boxes
-    inter = np.clip(np.minimum(hi[:, None], hi[None]) - np.maximum(lo[:, None], lo[None]), 0, None).prod(-1)
+    lo, hi = _boxes(kp)
+    inter = _intersections(lo, hi, lo, hi)
     area = (hi - lo).prod(-1)
     iou = inter / np.maximum(area[:, None] + area[None] - inter, 1e-9)
     mean_gap = np.linalg.norm(kp[:, None] - kp[None], axis=-1).mean(-1)  # (N, N)

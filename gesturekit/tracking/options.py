@@ -12,6 +12,8 @@ from gesturekit.tracking.models import MODEL_NAMES
 
 __all__ = ["TrackerOptions"]
 
+_TILES_NEED_IMAGES = "tiles work on still images (mode 'image'); leave tiles unset or false for video"
+
 
 class TrackerOptions(BaseModel):
     """Options of :class:`~gesturekit.tracking.Tracker`.
@@ -55,7 +57,7 @@ class TrackerOptions(BaseModel):
     @model_validator(mode="after")
     def _tiles_need_images(self) -> TrackerOptions:
         if self.tiles and self.mode == "video":
-            raise ValueError("tiles work on still images (mode 'image'); leave tiles unset or false for video")
+            raise ValueError(_TILES_NEED_IMAGES)
         return self
 
     @classmethod
@@ -87,6 +89,5 @@ class TrackerOptions(BaseModel):
         if self.tiles is None:
             update["tiles"] = final_mode == "image"
         elif self.tiles and final_mode == "video":
-            raise InputError("tracker option tiles: tiles work on still images (mode 'image'); this source is "
-                             "tracked as video: leave tiles unset or false")
+            raise InputError(f"tracker option tiles: {_TILES_NEED_IMAGES} (this source is tracked as video)")
         return self.model_copy(update=update) if update else self

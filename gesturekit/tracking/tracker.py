@@ -10,11 +10,11 @@ import cv2
 import numpy as np
 
 from gesturekit._exceptions import DeviceUnavailableError, ModelError
-from gesturekit.tracking.dedupe import duplicates
+from gesturekit.tracking.dedupe import duplicates, inside, same_hand
 from gesturekit.tracking.models import model_bundle
 from gesturekit.tracking.options import TrackerOptions
 from gesturekit.tracking.smoothing import OneEuroFilter
-from gesturekit.tracking.tiles import tile_boxes
+from gesturekit.tracking.tiles import confirm_box, tile_boxes
 from gesturekit.tracking.tracks import TrackAssigner
 from gesturekit.util.native import quiet_native_stderr
 from gesturekit.values import Frame, Hand
@@ -111,22 +111,36 @@ class Tracker:
         with quiet:
             found = self._parse(self._detect(mp_image, t), w, h)
             if self._tiles and len(found) < self.options.max_hands:
-                found = found + self._look_closer(rgb)
+                found = found + self._look_closer(rgb, found)
         return Frame(index=index, t=float(t), width=w, height=h, source=source,
                      hands=self._hands(found, t, float(np.hypot(w, h))), image=image)
 
-    def _look_closer(self, rgb: np.ndarray) -> _Detections:
-        """The hands found in overlapping tiles of a still image (see :mod:`gesturekit.tracking.tiles`)."""
+    def _look_closer(self, rgb: np.ndarray, found: _Detections) -> _Detections:
+        """More hands for a still image, from overlapping tiles (see :mod:`gesturekit.tracking.tiles`):
+        the tiles' hands that are no part of a hand ``found`` already and that a second, closer
+        look confirms."""
+        h, w = rgb.shape[:2]
+        more = _Detections.empty()
+        for box in tile_boxes(w, h):
+            more = more + self._detect_in(rgb, box)
+        if not len(more):
+            return more
+        more = more.without(inside(more.px, found.px) | duplicates(more.px, more.scores))
+        confirmed = [i for i in range(len(more)) if self._confirmed(rgb, more.px[i])]
+        return more.take(np.array(confirmed, dtype=np.int64))
+
+    def _confirmed(self, rgb: np.ndarray, keypoints: np.ndarray) -> bool:
+        """Whether the landmarker finds the hand at ``keypoints`` again in a crop around it."""
+        again = self._detect_in(rgb, confirm_box(keypoints, rgb.shape[1], rgb.shape[0]))
+        return bool(len(again)) and bool(same_hand(again.px, keypoints).any())
+
+    def _detect_in(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> _Detections:
+        """The hands the (image mode) landmarker finds in ``box`` of the image, in the image's pixels."""
         import mediapipe as mp
 
-        h, w = rgb.shape[:2]
-        found = _Detections.empty()
-        for box in tile_boxes(w, h):
-            x0, y0, x1, y1 = box
-            tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-            found = found + self._parse(self._landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
-                                                                          data=tile)), w, h, box)
-        return found
+        x0, y0, x1, y1 = box
+        crop = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+        return self._parse(self._landmarker.detect(crop), rgb.shape[1], rgb.shape[0], box)
 
     def _detect(self, mp_image, t: float):  # noqa: ANN001, ANN202
         if self.options.mode == "video":
