@@ -277,7 +277,9 @@ def test_per_track_state_stays_bounded_with_ever_new_track_ids(library):
         lib, ex = clf.library, clf.extractor
         assert len(lib._prev_atoms) <= 2 and len(lib._prev_pair) <= 2 * len(lib.pair_idx)
         assert max(len(ex._track), len(ex._prev_state), len(ex._reset_at)) <= 2 and len(ex._pairs) <= 1
-    clf.classify(frame(t=10.0, index=300))  # no hands: nothing is kept
+    clf.classify(frame(t=10.0, index=300))  # no hands: only the two hands just lost are kept (they may come back)
+    assert len(clf.extractor._track) <= 2
+    clf.classify(frame(t=10.0 + clf.extractor.gap, index=301))  # gone for longer: nothing is kept
     assert not (clf.library._prev_atoms or clf.library._prev_pair or clf.extractor._track or clf.extractor._pairs)
 
 

@@ -24,7 +24,10 @@ The thumb uses its *reach*: the distance from its tip to the pinky knuckle in pa
 thumb folded across the palm has a small reach, whatever its joints do).
 
 Motion (:class:`Movement`, what ``motion:`` in a gesture definition tests) is the *sweep* of the
-hand between the first and the last sharp sample of the window, in the window's *palm length*:
+hand between the first and the last sharp sample of the window, in the window's *palm length*.
+The window is time *in view*: frames in which the hand was lost do not count (a step across a
+loss counts as about one frame), so a sweep that loses the hand for a few blurred frames is
+measured from the last position before the loss to the first after it.
 
 - the palm length of a motion is the longest the palm (wrist to knuckles, in the image) looked
   within the window: blur and foreshortening only ever shorten it, and on a fast sweep at 15 fps
@@ -34,9 +37,10 @@ hand between the first and the last sharp sample of the window, in the window's 
   to the first sharp one after it;
 - the sweep is the palm centre's displacement, or the index fingertip's where that went further
   while the palm moved with it: a pointing finger flicked down sweeps its tip across the hand's
-  length while the palm drops a little. The fingertip counts at most five times as far as the
-  palm centre went its way, so a finger that curls, or one the tracker misreads for a frame,
-  while the palm stays is no sweep.
+  length while the palm drops a little. The fingertip counts where the palm centre went the
+  same way (within 30 degrees) and at most five times as far as the palm went, so a finger that
+  curls, or one the tracker misreads for a frame, while the palm stays or goes elsewhere is no
+  sweep.
 """
 
 from __future__ import annotations
@@ -278,15 +282,16 @@ class HandFeatures:
         return np.sqrt((d * d).sum(-1))
 
     def movement(self, i: int, window: float) -> Movement:
-        """Hand ``i``'s palm-centre movement over the last ``window`` seconds (since the track's
-        last motion reset): see :class:`Movement`."""
+        """Hand ``i``'s sweep over the last ``window`` seconds in view (since the track's last
+        motion reset): see :class:`Movement`."""
         if self.extractor is None:
             return Movement.none()
         return self.extractor.movement(int(self.track_ids[i]), self.t, window, self.width)
 
     def motion(self, i: int, window: float) -> tuple[np.ndarray, float]:
-        """Displacement of hand ``i``'s palm centre over the last ``window`` seconds (since the
-        track's last motion reset), view frame x/y in palm units, and the time it spans."""
+        """Displacement of hand ``i``'s palm centre over the last ``window`` seconds in view (since
+        the track's last motion reset), view frame x/y in the window's palm length, and the time
+        it spans."""
         if self.extractor is None:
             return np.zeros(2), 0.0
         return self.extractor.displacement(int(self.track_ids[i]), self.t, window)
@@ -308,22 +313,28 @@ class PairFeatures:
 
 #: A sample whose palm looks shorter than this fraction of the window's longest is collapsed (blurred).
 COLLAPSED = 0.6
-#: A fingertip's sweep counts at most this many times as far as the palm centre went its way.
+#: A fingertip's sweep counts at most this many times as far as the palm centre went its way ...
 FOLLOW = 5.0
+#: ... and only where the palm went within this many degrees of the fingertip's way.
+FOLLOW_WITHIN = 30.0
+_FOLLOW_COS = math.cos(math.radians(FOLLOW_WITHIN))
 
 
 def sweep(palm: np.ndarray, tip: np.ndarray) -> tuple[np.ndarray, bool]:
-    """A hand's sweep from the displacements of its palm centre and of its index fingertip (x/y):
-    the fingertip's, counted at most :data:`FOLLOW` times as far as the palm centre went its way,
-    where that is the longer; else the palm centre's. Returns the sweep and whether it is the
-    fingertip's."""
+    """A hand's sweep from the displacements of its palm centre and of its index fingertip (x/y).
+
+    The fingertip's, where the palm centre went the same way (within :data:`FOLLOW_WITHIN`
+    degrees), counted at most :data:`FOLLOW` times as far as the palm went, and where that is
+    the longer; else the palm centre's. Returns the sweep and whether it is the fingertip's.
+    """
     palm, tip = np.asarray(palm, dtype=np.float64), np.asarray(tip, dtype=np.float64)
-    reach = math.hypot(tip[0], tip[1])
+    reach, moved = math.hypot(tip[0], tip[1]), math.hypot(palm[0], palm[1])
     if reach > _EPS:
-        followed = max(float(palm @ tip) / reach, 0.0)
-        capped = tip * min(1.0, FOLLOW * followed / reach)
-        if math.hypot(capped[0], capped[1]) > math.hypot(palm[0], palm[1]):
-            return capped, True
+        followed = float(palm @ tip) / reach  # how far the palm went the fingertip's way
+        if followed > 0.0 and followed >= _FOLLOW_COS * moved:
+            capped = tip * min(1.0, FOLLOW * followed / reach)
+            if math.hypot(capped[0], capped[1]) > moved:
+                return capped, True
     return palm, False
 
 
@@ -390,6 +401,7 @@ class FeatureExtractor:
         self._track: dict[int, deque] = {}
         self._reset_at: dict[int, float] = {}
         self._pairs: dict[tuple[int, int], deque] = {}
+        self._counts: deque = deque()  # (t, hands in the frame) over the last gap seconds
 
     @property
     def thresholds(self) -> StateThresholds:
@@ -407,6 +419,7 @@ class FeatureExtractor:
         self._track.clear()
         self._reset_at.clear()
         self._pairs.clear()
+        self._counts.clear()
 
     def extract(self, frame: Frame) -> HandFeatures:
         """Features of every hand in ``frame`` (updates the per-track state)."""
@@ -476,10 +489,17 @@ class FeatureExtractor:
         self._forget(set(ids.tolist()), t)
 
     def _forget(self, live: set[int], t: float) -> None:
-        """Forget the tracks not seen for ``gap`` seconds (or seen later than ``t``: a new source),
-        and the pairs of hands not both in this frame."""
-        for tid, q in list(self._track.items()):
-            if tid not in live and not (t - self.gap <= q[-1][0] <= t):
+        """Forget the tracks that left the frame, but for as many of the latest as hands went
+        missing within ``gap`` seconds (a hand lost in a blurred frame comes back); and the pairs
+        of hands not both in this frame."""
+        counts = self._counts
+        while counts and not (t - self.gap <= counts[0][0] <= t):
+            counts.popleft()
+        counts.append((t, len(live)))
+        missing = max(n for _, n in counts) - len(live)
+        lost = sorted(((q[-1][0], tid) for tid, q in self._track.items() if tid not in live), reverse=True)
+        for i, (seen, tid) in enumerate(lost):
+            if i >= missing or not t - self.gap <= seen <= t:
                 del self._track[tid]
                 self._prev_state.pop(tid, None)
                 self._reset_at.pop(tid, None)
@@ -487,21 +507,26 @@ class FeatureExtractor:
             del self._pairs[key]
 
     def _window(self, track_id: int, t: float, window: float) -> np.ndarray | None:
-        """The track's sharp samples within ``window`` seconds up to ``t`` (since its last motion
-        reset), as rows of the history, and the window's palm length in pixels; None for fewer
-        than two."""
+        """The track's sharp samples within the last ``window`` seconds *in view* up to ``t``
+        (since its last motion reset), as rows of the history; None for fewer than two.
+
+        Time in which the hand was lost does not count: a step between two samples counts at
+        most 1.5 of the track's usual frame interval, so a sweep that loses the hand for a few
+        frames is measured from the last sharp position before the loss.
+        """
         q = self._track.get(track_id)
-        if not q or len(q) < 2:
+        if not q or len(q) < 2 or q[-1][0] > t:
             return None
-        start = max(t - window - 1e-6, self._reset_at.get(track_id, -np.inf))
-        n = 0
-        for s in reversed(q):
-            if s[0] < start:
-                break
-            n += 1
-        if n < 2:
+        a = np.array(q)
+        a = a[a[:, 0] >= self._reset_at.get(track_id, -np.inf)]
+        if len(a) < 2:
             return None
-        a = np.array([q[i] for i in range(len(q) - n, len(q))])
+        steps = np.diff(a[:, 0])
+        counted = np.minimum(steps, 1.5 * float(np.median(steps)))
+        before_last = np.append(np.cumsum(counted[::-1])[::-1], 0.0) + (t - a[-1, 0])  # time in view to t
+        a = a[before_last <= window + 1e-6]
+        if len(a) < 2:
+            return None
         a = a[a[:, 6] >= COLLAPSED * a[:, 6].max()]
         return a if len(a) >= 2 else None
 

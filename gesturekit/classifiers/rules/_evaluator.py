@@ -162,6 +162,8 @@ class CompiledLibrary:
         self.unless_order = self._topological()
         self._prev_atoms: dict[int, np.ndarray] = {}
         self._prev_pair: dict[tuple[int, int, int], bool] = {}
+        # motion gestures: when each track last showed the gesture's pose, by (track, motion gesture)
+        self._posed_at: dict[tuple[int, int], float] = {}
         # precomputed for evaluate()
         self._no_atoms = np.zeros(A, dtype=bool)
         self.scalar_thr = np.concatenate([self.dist_thr, self.ang_thr], axis=1)
@@ -191,6 +193,7 @@ class CompiledLibrary:
         """Forget hysteresis state."""
         self._prev_atoms.clear()
         self._prev_pair.clear()
+        self._posed_at.clear()
 
     def evaluate(self, feats: HandFeatures, extractor: FeatureExtractor | None = None) -> Evaluation:
         """Evaluate every definition on ``feats`` (updates hysteresis and motion state).
@@ -238,12 +241,12 @@ class CompiledLibrary:
         pose_ok = finger_ok & ((~atoms).astype(np.float64) @ self.atom_incidence < 0.5)
         pose_part = pose_ok.astype(np.float64) @ self.pose_incidence > 0.5  # (N, G): the pose part
         gest = pose_part & self._hand_rows[[int(h == "left") for h in feats.handedness]]
-        # motion (dynamic gestures): only where the pose holds
+        # motion (dynamic gestures): where the pose held at some frame of the motion's window
         motions: dict[tuple[int, int], Movement] = {}
         fired: set[int] = set()
         if self.motion_idx:
             mi = self.motion_idx_arr
-            for j, c in zip(*np.nonzero(gest[:, mi]), strict=True):
+            for j, c in zip(*np.nonzero(self._posed_within(gest[:, mi], ids, feats.t)), strict=True):
                 g = self.motion_idx[c]
                 m = self.defs[g].motion
                 assert m is not None
@@ -289,6 +292,27 @@ class CompiledLibrary:
                 if gest[j, self.motion_idx].any():
                     extractor.reset_motion(ids[j], feats.t)
         return Evaluation(feats, gest, pose_ok, atoms, values, finger_ok, pairs, pair_ok, motions)
+
+    def _posed_within(self, posed_now: np.ndarray, ids: list[int], t: float) -> np.ndarray:
+        """``(N, M)``: whether each hand showed each motion gesture's pose within the gesture's
+        window, this frame included: a sweep blurs the hand, and a swipe may start or end in
+        another shape (a relaxed hand, a finger flicked toward the camera), so the pose needs to
+        be seen in one frame of the window, not in its last."""
+        posed_at = self._posed_at
+        if posed_at and t < max(posed_at.values()):  # the clock went back: a new source
+            posed_at.clear()
+        for j, c in zip(*np.nonzero(posed_now), strict=True):
+            posed_at[(ids[j], int(c))] = t
+        longest = max(self._motion_ms) / 1000.0
+        for key in [k for k, seen in posed_at.items() if t - seen > longest]:
+            del posed_at[key]
+        out = posed_now.copy()
+        for j, tid in enumerate(ids):
+            for c, ms in enumerate(self._motion_ms):
+                seen = posed_at.get((tid, c))
+                if seen is not None and t - seen <= ms / 1000.0 + 1e-6:
+                    out[j, c] = True
+        return out
 
     @staticmethod
     def _motion_holds(m: Motion, mv: Movement) -> bool:
