@@ -212,3 +212,21 @@ def test_run_on_images_emits_start_and_end_per_image(cli, data):
     events = [json.loads(line) for line in r.stdout.splitlines()]
     assert [(e["gesture"], e["phase"]) for e in events] == [("open_palm", "start")] * 2 + [("open_palm", "end")] * 2
     assert {e["hands"][0]["id"] for e in events} == {1, 2}
+
+
+def test_run_workers_and_max_pixels_flags(cli, data, tmp_path):
+    from gesturekit.cli import build_parser
+    from gesturekit.cli.common import settings_from_args
+    from gesturekit.cli.run import source_overrides
+
+    clip = str(data("tracking/asl_hand.25fps.mp4"))
+    args = build_parser().parse_args(["run", "--source", clip, "--workers", "1", "--max-pixels", "5000000"])
+    s = settings_from_args(args, source=source_overrides(args), parallel={"workers": args.workers})
+    assert s.parallel.workers == 1 and s.source.max_pixels == 5_000_000
+    assert build_parser().parse_args(["run", "--workers", "auto"]).workers == "auto"
+    r = cli("run", "--source", clip, "--workers", "0")
+    assert r.returncode == 2 and "must be 1 or more" in r.stderr
+    # a frame larger than --max-pixels is one clear line, not a crash
+    r = cli("run", "--source", data("tracking/hands.jpg"), "--max-pixels", "1000")
+    err = r.stderr.strip()
+    assert r.returncode == 2 and "\n" not in err and "pixels" in err, err

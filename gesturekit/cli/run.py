@@ -28,10 +28,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                                          "handedness and active gestures drawn on every frame")
     p.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
     p.add_argument("--realtime", action="store_true", default=None, help="pace files at their frame rate")
+    p.add_argument("--workers", type=_workers, metavar="N|auto",
+                   help="trackers working on one video file at once (parallel.workers; default auto: the CPU "
+                        "cores for a file, 1 for live sources)")
+    p.add_argument("--max-pixels", type=int, metavar="N",
+                   help="largest image or video frame in pixels (source.max_pixels; 0 lifts the limit)")
     add_config_options(p)
     add_tracker_options(p)
     add_plugin_options(p)
     p.set_defaults(func=run)
+
+
+def _workers(text: str) -> int | str:
+    """An argparse type: ``auto`` or a whole number >= 1."""
+    return text if text == "auto" else positive_int(text)
 
 
 def observer_overrides(args: argparse.Namespace) -> dict:
@@ -55,11 +65,15 @@ def source_overrides(args: argparse.Namespace) -> dict | None:
         src["realtime"] = True
     if getattr(args, "max_frames", None):
         src["max_frames"] = args.max_frames
+    if getattr(args, "max_pixels", None) is not None:
+        src["max_pixels"] = args.max_pixels
     return src or None
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args, source=source_overrides(args), observers=observer_overrides(args) or None)
+    parallel = {"workers": args.workers} if getattr(args, "workers", None) is not None else None
+    settings = settings_from_args(args, source=source_overrides(args), observers=observer_overrides(args) or None,
+                                  parallel=parallel)
     if settings.source is None:
         raise settings.error("no source: give --source SRC or a source section in the config", "source")
     with Chain(settings, default_sink="stdout") as chain:
