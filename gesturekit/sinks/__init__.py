@@ -25,7 +25,8 @@ from gesturekit.sinks.security import (
     token_matches,
 )
 from gesturekit.sinks.udp import UdpSender
+from gesturekit.sinks.x11 import import_pynput
 
 __all__ = ["BUS_KEYS", "sink_options", "check_options", "check_port", "check_number", "check_bool", "check_template",
            "is_loopback", "needs_token", "origin_allowed", "require_token_off_loopback", "request_token",
-           "token_matches", "UdpSender"]
+           "token_matches", "UdpSender", "import_pynput"]

@@ -23,8 +23,6 @@ modifiers ``ctrl alt shift cmd`` (``cmd`` is the Super/Windows key).
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -32,7 +30,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, field_validator
 
 from gesturekit import ConfigError, GestureEvent, PluginError, PluginOptions, hookimpl, options
-from gesturekit.sinks import sink_options
+from gesturekit.sinks import import_pynput, sink_options
 
 log = logging.getLogger("gesturekit.sinks.keyboard")
 
@@ -191,21 +189,7 @@ class KeyboardOptions(PluginOptions):
 
 
 def _import_pynput() -> Any:
-    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-        raise PluginError("the keyboard sink needs an X11 display, and DISPLAY is not set (run it in your desktop "
-                          "session, or under Xvfb for tests)", plugin="keyboard_sink")
-    try:
-        from pynput import keyboard
-    except ImportError as e:
-        if "pynput" in str(e) or getattr(e, "name", "") == "pynput":
-            raise PluginError("the keyboard sink needs pynput: pip install 'gesturekit[keyboard]'",
-                              plugin="keyboard_sink") from None
-        raise PluginError(f"the keyboard sink cannot reach the display {os.environ.get('DISPLAY', '')!r}: "
-                          f"{str(e).splitlines()[0]}", plugin="keyboard_sink") from None
-    except Exception as e:  # Xlib raises its own errors for an unreachable display
-        raise PluginError(f"the keyboard sink cannot reach the display {os.environ.get('DISPLAY', '')!r}: "
-                          f"{type(e).__name__}: {e}", plugin="keyboard_sink") from None
-    return keyboard
+    return import_pynput("keyboard", "keyboard")
 
 
 @options(KeyboardOptions)

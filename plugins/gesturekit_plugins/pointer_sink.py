@@ -24,7 +24,6 @@ Output goes through pynput (X11 on Linux); without a display it fails with one c
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time
@@ -35,7 +34,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from gesturekit import KEYPOINT_NAMES, Frame, GestureEvent, Hand, PluginError, PluginOptions, hookimpl, options
-from gesturekit.sinks import sink_options
+from gesturekit.sinks import import_pynput, sink_options
 from gesturekit.tracking.smoothing import OneEuroFilter
 
 __all__ = ["PointerOptions", "PointerSink", "SmoothingOptions", "ScrollOptions", "map_to_screen"]
@@ -118,26 +117,8 @@ def map_to_screen(nx: float, ny: float, region: tuple[float, float, float, float
     return sx + u * (sw - 1), sy + v * (sh - 1)
 
 
-def _no_display() -> PluginError:
-    return PluginError("the pointer sink needs an X11 display, and DISPLAY is not set (run it in your desktop "
-                       "session, or under Xvfb for tests)", plugin="pointer_sink")
-
-
 def _import_pynput() -> Any:
-    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-        raise _no_display()
-    try:
-        from pynput import mouse
-    except ImportError as e:
-        if "pynput" in str(e) or getattr(e, "name", "") == "pynput":
-            raise PluginError("the pointer sink needs pynput: pip install 'gesturekit[keyboard]'",
-                              plugin="pointer_sink") from None
-        raise PluginError(f"the pointer sink cannot reach the display {os.environ.get('DISPLAY', '')!r}: "
-                          f"{str(e).splitlines()[0]}", plugin="pointer_sink") from None
-    except Exception as e:  # Xlib raises its own errors for an unreachable display
-        raise PluginError(f"the pointer sink cannot reach the display {os.environ.get('DISPLAY', '')!r}: "
-                          f"{type(e).__name__}: {e}", plugin="pointer_sink") from None
-    return mouse
+    return import_pynput("mouse", "pointer")
 
 
 def _display_size() -> tuple[int, int, int, int]:
