@@ -287,7 +287,7 @@ class MotionModel(_Model):
                                                            {"required": ["distance_frame"]},
                                                            {"required": ["speed"]}]})
 
-    window: Window = Field(description="seconds of palm-centre history looked at (required)")
+    window: Window = Field(description="seconds of the hand's history in view looked at (required)")
     direction: MotionDirection = Field(  # type: ignore[valid-type]
         None, description="up, down, left or right (the performer's); omit for any direction")
     within: Degrees = Field(45.0, description="degrees around the direction (default 45)")
