@@ -25,6 +25,7 @@ from gesturekit.cli.common import (
     positive_int,
     settings_from_args,
 )
+from gesturekit.sources import IMAGE_EXTENSIONS, source_kind
 
 __all__ = ["add_parser", "run"]
 
@@ -58,7 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _is_camera(src: str) -> bool:
-    return src.isdigit()
+    return source_kind(src) == "camera"
 
 
 def _read_labels_csv(path: str, roots: list[Path]) -> dict[str, tuple[str, str]]:
@@ -267,7 +268,5 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _image_exts() -> frozenset[str]:
-    from gesturekit.learn.extract import IMAGE_EXTENSIONS
-
+def _image_exts() -> tuple[str, ...]:
     return IMAGE_EXTENSIONS

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from gesturekit._exceptions import InputError
+from gesturekit.sources import IMAGE_EXTENSIONS as _SOURCE_IMAGE_EXTENSIONS
 
 __all__ = ["IMAGE_EXTENSIONS", "VIDEO_EXTENSIONS", "ExtractResult", "find_inputs", "extract", "extract_file"]
 
 log = logging.getLogger("gesturekit.learn")
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+IMAGE_EXTENSIONS = frozenset(_SOURCE_IMAGE_EXTENSIONS)  # what the image source reads
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
 
 #: Trackers of this process (one per options), reused across the tasks a worker process runs.
