@@ -40,7 +40,6 @@ from its ``samples.jsonl`` count as photos in which no hand was found.
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import json
 import os
@@ -110,9 +109,9 @@ def hagrid_photos(root: Path, splits: Sequence[str]) -> list[Photo]:
                 continue
             box = None
             if r["labels"]:
-                labels = (ast.literal_eval(r["labels"]) if r["labels"].startswith("[")
+                labels = (json.loads(r["labels"]) if r["labels"].startswith("[")
                           else r["labels"].replace(",", ";").split(";"))
-                boxes = ast.literal_eval(r["bboxes"])
+                boxes = json.loads(r["bboxes"])  # strict JSON, as the HaGRID importer reads it
                 for lab, b in zip(labels, boxes, strict=False):
                     if str(lab).strip() == r["label"]:
                         box = tuple(float(v) for v in b)
