@@ -200,7 +200,13 @@ def test_configure_changes_the_threshold_and_csv_sink_writes_events(tmp_path, re
         for frame in frames:
             angles += [d.values["angle"] for d in pipe.classify(frame) if d.gesture == "hand_up"]
         assert len(angles) >= 8 and all(0 <= a <= 30 for a in angles)
-        cut = sorted(angles)[len(angles) // 2]  # a threshold that keeps about half of them
+        # A threshold that keeps about half of them, half-way between two reported angles: they are
+        # rounded to 0.1 degree, the plugin compares the unrounded angle.
+        ranked = sorted(set(angles))
+        lo = max(range(len(ranked) // 4, max(len(ranked) * 3 // 4, len(ranked) // 4 + 1)),
+                 key=lambda i: ranked[i + 1] - ranked[i] if i + 1 < len(ranked) else -1)
+        cut = (ranked[lo] + ranked[lo + 1]) / 2
+        assert ranked[lo + 1] - ranked[lo] > 0.1
         pm.hook.gesturekit_configure(config={}, plugin_config={"example": {"max_angle": cut}})
         kept = [d for f in frames for d in pipe.classify(f) if d.gesture == "hand_up"]
         assert len(kept) == sum(a <= cut for a in angles) < len(angles)
