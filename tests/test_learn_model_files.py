@@ -15,7 +15,8 @@ from gesturekit import ModelError
 from gesturekit.learn.augment import Augment
 from gesturekit.learn.dataset import read_dataset
 from gesturekit.learn.importers import import_keypoint_csv
-from gesturekit.learn.model import CARD, PIPELINE, load_model, train_model
+from gesturekit.learn.linear import LinearPipeline
+from gesturekit.learn.model import CARD, LINEAR, PIPELINE, load_model, train_model
 from tests.shared_data import data_file
 
 
@@ -34,12 +35,30 @@ def model_file(dataset, tmp_path_factory) -> Path:
     return m.save(tmp_path_factory.mktemp("m") / "m.gkm")
 
 
-def _rewrite(src: Path, dst: Path, card=None, blob=None) -> Path:
+@pytest.fixture(scope="module")
+def skops_file(dataset, tmp_path_factory) -> Path:
+    """A model whose estimator is not linear: stored with skops."""
+    arr = read_dataset(dataset)
+    arr = arr.subset(np.arange(len(arr)) % 8 == 0)
+    m = train_model(arr, estimator="svc", augmentation=Augment(copies=0), command="test")
+    return m.save(tmp_path_factory.mktemp("s") / "s.gkm")
+
+
+def _member(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        return LINEAR if LINEAR in z.namelist() else PIPELINE
+
+
+def _rewrite(src: Path, dst: Path, card=None, blob=None, member: str | None = None) -> Path:
+    """``src`` with its card and/or estimator replaced (``member``: the estimator's name inside;
+    default: the one ``src`` has when ``blob`` is None, else ``model.skops``)."""
+    own = _member(src)
     with zipfile.ZipFile(src) as z:
-        c, b = z.read(CARD), z.read(PIPELINE)
+        c, b = z.read(CARD), z.read(own)
+    member = member or (own if blob is None else PIPELINE)
     with zipfile.ZipFile(dst, "w") as z:
         z.writestr(CARD, c if card is None else card)
-        z.writestr(PIPELINE, b if blob is None else blob)
+        z.writestr(member, b if blob is None else blob)
     return dst
 
 
@@ -84,8 +103,69 @@ def test_a_non_pipeline_object_is_refused(model_file, tmp_path):
     _one_line_error(bad, "expected a scikit-learn Pipeline")
 
 
+def test_linear_models_are_arrays_and_predict_as_scikit_learn_does(dataset, skops_file):
+    arr = read_dataset(dataset)
+    fit = train_model(arr.subset(np.arange(len(arr)) % 5 == 0), estimator="logreg",
+                      augmentation=Augment(copies=0), command="test")
+    path = fit.save(skops_file.with_name("linear.gkm"))
+    assert _member(path) == LINEAR and _member(skops_file) == PIPELINE
+    loaded = load_model(path)
+    assert isinstance(loaded.pipeline, LinearPipeline)
+    held = arr.subset(np.arange(len(arr)) % 5 == 2)
+    x = loaded.features(held.keypoints, held.keypoints3d, held.handedness, held.sizes)
+    np.testing.assert_allclose(loaded.pipeline.predict_proba(x), fit.pipeline.predict_proba(x), atol=1e-9)
+    assert list(loaded.predict_arrays(held)[0]) == list(fit.predict_arrays(held)[0])
+    assert loaded.classes == fit.classes
+
+
+def test_loading_a_linear_model_imports_neither_skops_nor_scikit_learn(model_file):
+    code = ("import sys; from gesturekit.learn import load_model; m = load_model(sys.argv[1]); "
+            "print(type(m.pipeline).__name__, sorted(k for k in sys.modules if k.split('.')[0] in "
+            "('sklearn', 'skops', 'scipy')))")
+    r = subprocess.run([sys.executable, "-c", code, str(model_file)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["LinearPipeline", "[]"], r.stdout
+
+
+def _npz(**arrays) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _linear_arrays(path: Path) -> dict[str, np.ndarray]:
+    import io
+
+    with zipfile.ZipFile(path) as z, np.load(io.BytesIO(z.read(LINEAR))) as a:
+        return {k: a[k] for k in a.files}
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda a: {**a, "classes": np.array([{"x": 1}] * len(a["classes"]), dtype=object)}, ["Object arrays"]),
+    (lambda a: {**a, "coef": a["coef"][:, :-1]}, ["coef has shape"]),
+    (lambda a: {**a, "intercept": a["intercept"] * np.nan}, ["NaN"]),
+    (lambda a: {**a, "extra": np.zeros(3)}, ["expected the arrays"]),
+    (lambda a: {k: v for k, v in a.items() if k != "scale"}, ["expected the arrays"]),
+], ids=["pickled-object-array", "wrong-shape", "nan", "extra-array", "missing-array"])
+def test_tampered_linear_arrays_are_refused(model_file, tmp_path, change, words):
+    bad = _rewrite(model_file, tmp_path / "bad.gkm", blob=_npz(**change(_linear_arrays(model_file))), member=LINEAR)
+    _one_line_error(bad, "linear.npz is not a valid linear model", *words)
+
+
+def test_a_file_with_both_estimators_is_refused(model_file, skops_file, tmp_path):
+    both = tmp_path / "both.gkm"
+    with zipfile.ZipFile(model_file) as a, zipfile.ZipFile(skops_file) as b, zipfile.ZipFile(both, "w") as z:
+        z.writestr(CARD, a.read(CARD))
+        z.writestr(LINEAR, a.read(LINEAR))
+        z.writestr(PIPELINE, b.read(PIPELINE))
+    _one_line_error(both, "not a gesturekit model file")
+
+
 @pytest.mark.parametrize("evil", ["os.system", "builtins.eval"])
-def test_schema_naming_a_dangerous_callable_is_refused(model_file, tmp_path, evil):
+def test_schema_naming_a_dangerous_callable_is_refused(skops_file, tmp_path, evil):
+    model_file = skops_file
     with zipfile.ZipFile(model_file) as z:
         blob = z.read(PIPELINE)
     inner = {}

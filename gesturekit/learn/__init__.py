@@ -18,6 +18,7 @@ from gesturekit.learn.dataset import (
     processed_sources,
     read_dataset,
 )
+from gesturekit.learn.linear import LinearPipeline, linear_from_sklearn
 from gesturekit.learn.model import (
     ALLOWED_TYPES,
     MODEL_FORMAT,
@@ -32,4 +33,4 @@ from gesturekit.learn.model import (
 __all__ = ["DATASET_FORMAT", "DatasetWriter", "Sample", "SampleArrays", "dataset_info", "iter_samples",
            "processed_sources", "read_dataset", "Augment", "augment", "parse_augment", "LearnedClassifier",
            "ALLOWED_TYPES", "MODEL_FORMAT", "NONE", "LearnedModel", "load_model", "read_card", "shipped_models",
-           "train_model"]
+           "train_model", "LinearPipeline", "linear_from_sklearn"]

@@ -4,10 +4,15 @@ A model file (``*.gkm``) is a zip archive with two members:
 
 - ``card.json``: the model card (strict JSON): format, classes, feature version, estimator,
   training data and its origin, figures, the command that made it;
-- ``model.skops``: the scikit-learn pipeline (scaler + estimator) in skops' format, loaded with
-  ``skops.io.loads(..., trusted=ALLOWED_TYPES)``: only the scikit-learn, numpy and scipy types of
-  :data:`ALLOWED_TYPES` may appear; a file naming anything else (or no skops file at all, e.g.
-  a pickle) is refused with one :class:`~gesturekit.ModelError` line before anything is built.
+- the estimator, one of
+  - ``linear.npz``: a standardize + multinomial logistic regression pipeline as five plain arrays
+    (:mod:`gesturekit.learn.linear`), read with ``allow_pickle=False`` and predicted with numpy:
+    loading it imports neither skops nor scikit-learn;
+  - ``model.skops``: any other scikit-learn pipeline (scaler + estimator) in skops' format, loaded
+    with ``skops.io.loads(..., trusted=ALLOWED_TYPES)``: only the scikit-learn, numpy and scipy
+    types of :data:`ALLOWED_TYPES` may appear; a file naming anything else (or no skops file at
+    all, e.g. a pickle) is refused with one :class:`~gesturekit.ModelError` line before anything
+    is built.
 
 The card is read (and its feature version checked) before the estimator is loaded.
 """
@@ -40,7 +45,7 @@ __all__ = ["MODEL_FORMAT", "NONE", "ESTIMATORS", "ALLOWED_TYPES", "LearnedModel"
 MODEL_FORMAT = 1
 #: The label :meth:`LearnedModel.predict` gives below the model's reject threshold.
 NONE = "none"
-CARD, PIPELINE = "card.json", "model.skops"
+CARD, PIPELINE, LINEAR = "card.json", "model.skops", "linear.npz"
 #: Estimators ``gesturekit train --estimator`` knows.
 ESTIMATORS: tuple[str, ...] = ("svc", "logreg", "mlp", "forest")
 
@@ -211,17 +216,24 @@ class LearnedModel:
 
     # files -------------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model file (zip: ``card.json`` + ``model.skops``) atomically."""
-        import skops.io as sio
+        """Write the model file (zip: ``card.json`` + ``linear.npz`` for a linear pipeline, else
+        ``model.skops``) atomically."""
+        from gesturekit.learn.linear import linear_from_sklearn
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         card = {**self.card, "format": MODEL_FORMAT, "classes": list(self.classes)}
-        blob = sio.dumps(self.pipeline)
+        linear = linear_from_sklearn(self.pipeline)
+        if linear is not None:
+            member, blob = LINEAR, linear.to_bytes()
+        else:
+            import skops.io as sio
+
+            member, blob = PIPELINE, sio.dumps(self.pipeline)
         tmp = path.with_name(path.name + ".tmp")
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
             z.writestr(CARD, json.dumps(card, indent=2, allow_nan=False) + "\n")
-            z.writestr(PIPELINE, blob)
+            z.writestr(member, blob)
         os.replace(tmp, path)
         self.card = card
         return path
@@ -263,8 +275,9 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
 
 def _card(z: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     names = set(z.namelist())
-    if CARD not in names or PIPELINE not in names:
-        raise ModelError(f"{path}: not a gesturekit model file (expected {CARD} and {PIPELINE} inside)")
+    if CARD not in names or (PIPELINE in names) == (LINEAR in names):
+        raise ModelError(f"{path}: not a gesturekit model file (expected {CARD} and one of {LINEAR} or "
+                         f"{PIPELINE} inside)")
     try:
         card = json.loads(z.read(CARD).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
@@ -301,17 +314,35 @@ def load_model(path: str | os.PathLike, *, check_features: bool = True) -> Learn
     :raises ModelError: (one line) when the file is missing or not a model file, was made with
         another feature version, or names a type outside :data:`ALLOWED_TYPES`.
     """
-    import skops.io as sio
-
     path = resolve_model_path(path)
     with _open_zip(path) as z:
         card = _card(z, path)
-        blob = z.read(PIPELINE)
+        member = LINEAR if LINEAR in z.namelist() else PIPELINE
+        blob = z.read(member)
     if check_features:
         have = _feature_version()
         if card.get("feature_version") != have:
             raise ModelError(f"{path}: made with feature version {card.get('feature_version')!r}, this gesturekit "
                              f"computes {have!r}; retrain it (the command is in its card)")
+    pipe = _load_linear(blob, path) if member == LINEAR else _load_skops(blob, path)
+    classes = [str(c) for c in getattr(pipe, "classes_", [])]
+    if card.get("classes") and list(card["classes"]) != classes:
+        raise ModelError(f"{path}: the card's classes do not match the model's")
+    return LearnedModel(pipe, card)
+
+
+def _load_linear(blob: bytes, path: Path) -> Any:
+    from gesturekit.learn.linear import LinearPipeline
+
+    try:
+        return LinearPipeline.from_bytes(blob)
+    except Exception as e:  # noqa: BLE001 - numpy raises many kinds on a corrupt file
+        raise ModelError(f"{path}: {LINEAR} is not a valid linear model ({type(e).__name__}: {e})") from None
+
+
+def _load_skops(blob: bytes, path: Path) -> Any:
+    import skops.io as sio
+
     try:
         named = set(sio.get_untrusted_types(data=blob)) | _schema_types(blob)
     except Exception as e:  # noqa: BLE001 - skops raises many kinds on a corrupt file
@@ -327,10 +358,7 @@ def load_model(path: str | os.PathLike, *, check_features: bool = True) -> Learn
         raise ModelError(f"{path}: cannot load {PIPELINE} ({type(e).__name__}: {e})") from None
     if type(pipe).__name__ != "Pipeline" or not hasattr(pipe, "predict_proba"):
         raise ModelError(f"{path}: {PIPELINE} holds a {type(pipe).__name__}, expected a scikit-learn Pipeline")
-    classes = [str(c) for c in getattr(pipe, "classes_", [])]
-    if card.get("classes") and list(card["classes"]) != classes:
-        raise ModelError(f"{path}: the card's classes do not match the model's")
-    return LearnedModel(pipe, card)
+    return pipe
 
 
 def _class_counts(labels: np.ndarray) -> dict[str, int]:

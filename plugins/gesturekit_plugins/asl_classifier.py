@@ -38,7 +38,7 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from gesturekit import Detection, Frame, PluginOptions, hookimpl, options
-from gesturekit.learn import LearnedClassifier
+from gesturekit.learn import LearnedClassifier, linear_from_sklearn
 from gesturekit.learn.features import block_columns, dist_vert_features, n_features
 from gesturekit.settings import validate_options
 from gesturekit.values import TemporalSpec
@@ -150,24 +150,17 @@ class ASLClassifier:
 
 
 def _linear_fast_path(pipeline: Any, use_3d: bool = True) -> tuple[Any, ...] | None:
-    """``(mean, scale, coef, intercept, dist_vert)`` of a StandardScaler + multinomial
-    LogisticRegression pipeline (``None`` for any other model, which then goes through
-    scikit-learn). ``dist_vert``: every non-zero weight is on the ``dist2``/``vert`` columns (a
+    """``(mean, scale, coef, intercept, dist_vert)`` of a linear model (a
+    :class:`~gesturekit.learn.linear.LinearPipeline`, or the StandardScaler + multinomial
+    LogisticRegression pipeline it is made from; ``None`` for any other model, which then goes
+    through its own ``predict_proba``). ``dist_vert``: every non-zero weight is on the ``dist2``/``vert`` columns (a
     model built with ``--blocks dist2,vert``, see ``scripts/build_asl_model.py``, and ``use_3d``
     off); the arrays are then cut to those columns, for
     :func:`~gesturekit.learn.features.dist_vert_features`."""
-    steps = getattr(pipeline, "steps", None)
-    if not steps or len(steps) != 2:
+    linear = linear_from_sklearn(pipeline)
+    if linear is None:
         return None
-    scaler, est = steps[0][1], steps[1][1]
-    if type(scaler).__name__ != "StandardScaler" or type(est).__name__ != "LogisticRegression":
-        return None
-    coef = np.asarray(est.coef_, dtype=np.float64)
-    if coef.shape[0] != len(est.classes_):  # binary or one-vs-rest: not a softmax
-        return None
-    mean = np.asarray(scaler.mean_ if scaler.with_mean else np.zeros(coef.shape[1]), dtype=np.float64)
-    scale = np.asarray(scaler.scale_ if scaler.with_std else np.ones(coef.shape[1]), dtype=np.float64)
-    intercept = np.asarray(est.intercept_, dtype=np.float64)
+    mean, scale, coef, intercept = linear.mean_, linear.scale_, linear.coef_, linear.intercept_
     if coef.shape[1] == n_features() and not use_3d:
         cols = block_columns(("dist2", "vert"))
         rest = np.setdiff1d(np.arange(coef.shape[1]), cols)
