@@ -164,7 +164,10 @@ def test_zoom_clip(library, clip_frames):
             if e.phase != "end":
                 assert e.values["distance"] > 1.0  # palms apart, in palm units
     ins = [e.values["distance"] for e in events if e.gesture == "zoom_in" and e.phase in ("start", "update")]
-    assert ins == sorted(ins)  # the distance grows while zooming in
+    # the distance grows while zooming in (real tracking jitters: a step may dip by a few percent;
+    # the landmarks differ in the last digits between CPUs)
+    assert len(ins) >= 2 and ins[-1] > ins[0] * 1.1, ins
+    assert all(b > a * 0.95 for a, b in zip(ins, ins[1:], strict=False)), ins
     assert not _pulses(events)
 
 

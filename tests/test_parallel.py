@@ -15,31 +15,35 @@ from shared_data import data_file
 from gesturekit import InputError
 from gesturekit.chain.builder import Chain
 from gesturekit.settings import Settings
+from gesturekit.sources import ThreadedReader
 from gesturekit.tracking import TrackerOptions
 from gesturekit.tracking.parallel import (
     ParallelVideoReader,
     default_warmup,
     plan_chunks,
     resolve_workers,
+    same_output,
     stitch,
 )
 from gesturekit.values import Frame, Hand
 
 
 def run_chain(clip, workers, tmp_path, model="lite", **extra):
-    """Frames (hands only), events and the JSONL sink's lines of a whole ``run`` over ``clip``."""
+    """Frames (hands only), events and the JSONL sink's lines of a whole ``run`` over ``clip``.
+    ``workers=0``: the sequential reference, every frame tracked on the consumer's thread."""
     out = tmp_path / f"events-{workers}.jsonl"
     settings = Settings.model_validate({
-        "source": {"uri": str(clip)}, "tracker": {"model": model}, "parallel": {"workers": workers, **extra},
+        "source": {"uri": str(clip)}, "tracker": {"model": model}, "parallel": {"workers": max(workers, 1), **extra},
         "sinks": {"out": {"type": "jsonl", "path": str(out)}}})
     frames, events = [], []
     with Chain(settings) as chain:
-        for result in chain.run():
+        items = None if workers else ThreadedReader(chain.open_source())
+        for result in chain.run(items):
             if not result.tail:
                 assert result.frame.image is not None  # pixels travel with every frame
                 frames.append(result.frame)
             events.extend(result.events)
-        reader = chain.reader
+        reader = chain.reader if workers else items
     return frames, events, out.read_text().splitlines(), reader
 
 
@@ -99,9 +103,16 @@ def two_hand_clip(tmp_path_factory):
 
 def test_two_workers_give_the_sequential_run_on_the_asl_clip(tmp_path):
     clip = data_file("tracking/asl_hand.25fps.mp4")
-    seq, seq_events, seq_lines, seq_reader = run_chain(clip, 1, tmp_path)
+    seq, seq_events, seq_lines, seq_reader = run_chain(clip, 0, tmp_path)
     par, par_events, par_lines, reader = run_chain(clip, 2, tmp_path)
     assert not isinstance(seq_reader, ParallelVideoReader)
+    one, one_events, one_lines, one_reader = run_chain(clip, 1, tmp_path)
+    # one worker: tracked on a thread of its own, the sequential run bit for bit
+    assert isinstance(one_reader, ParallelVideoReader) and one_reader.workers == 1
+    assert [f.index for f in one] == [f.index for f in seq]
+    assert all(np.array_equal(a.image, b.image) and same_output(a, b) and
+               [h.track_id for h in a.hands] == [h.track_id for h in b.hands] for a, b in zip(seq, one, strict=True))
+    assert [event_key(e) for e in one_events] == [event_key(e) for e in seq_events]
     assert isinstance(reader, ParallelVideoReader) and reader.workers == 2 and reader.fallbacks == 0
     assert len(seq) == 325
     assert_same_hands(seq, par, reader.warmup)
@@ -116,7 +127,7 @@ def test_exact_mode_is_the_sequential_run_bit_for_bit(tmp_path):
     """``parallel.exact`` hands a chunk over only at a frame both trackers give alike (here: the
     lite model loses the hand for a moment, and both start again from the same detection)."""
     clip = data_file("tracking/asl_hand.25fps.mp4")
-    seq, seq_events, seq_lines, _ = run_chain(clip, 1, tmp_path)
+    seq, seq_events, seq_lines, _ = run_chain(clip, 0, tmp_path)
     par, par_events, par_lines, reader = run_chain(clip, 2, tmp_path, exact=True)
     assert reader.approximate == 0
     for a, b in zip(seq, par, strict=True):
@@ -126,7 +137,7 @@ def test_exact_mode_is_the_sequential_run_bit_for_bit(tmp_path):
 
 
 def test_two_workers_keep_two_hands_apart_across_chunks(two_hand_clip, tmp_path):
-    seq, seq_events, _, _ = run_chain(two_hand_clip, 1, tmp_path)
+    seq, seq_events, _, _ = run_chain(two_hand_clip, 0, tmp_path)
     par, par_events, _, reader = run_chain(two_hand_clip, 2, tmp_path)
     assert isinstance(reader, ParallelVideoReader) and reader.workers == 2 and reader.fallbacks == 0
     assert sum(len(f.hands) == 2 for f in seq) > 0.9 * len(seq)
@@ -143,7 +154,7 @@ def test_an_inexact_seek_is_caught_and_tracked_without_a_seek(monkeypatch, tmp_p
     def late_open(self, start):
         return real_open(self, start + 1 if start > 0 else 0)
 
-    seq, seq_events, _, _ = run_chain(clip, 1, tmp_path)
+    seq, seq_events, _, _ = run_chain(clip, 0, tmp_path)
     monkeypatch.setattr(ParallelVideoReader, "_open", late_open)
     par, par_events, _, reader = run_chain(clip, 2, tmp_path)
     assert reader.fallbacks == 1

@@ -309,7 +309,8 @@ class Chain:
 
     def parallel_reader(self, source: Any, max_frames: int | None = None) -> Any:
         """A reader that tracks a video file on ``parallel.workers`` threads (frames come out tracked,
-        in order; :mod:`gesturekit.tracking.parallel`), or ``None`` for the sequential path."""
+        in order; :mod:`gesturekit.tracking.parallel`; one worker tracks on a thread of its own), or
+        ``None`` for a source that is not a video file (tracked on this thread)."""
         if self.mode != "video" or self.pipeline is None:
             return None
         from gesturekit.tracking.parallel import parallel_reader

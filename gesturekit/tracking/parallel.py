@@ -261,6 +261,7 @@ class ParallelVideoReader:
                 j += 1
             chunk.warm_done.set()
             tail: deque[tuple[int, int]] = deque(maxlen=self.warmup)
+            last = k + 1 == len(self.chunks)  # no chunk after this one: no fingerprints needed
             eof = False
             # this worker's own chunk (chunk 0: straight to the consumer, pixels included)
             while chunk.end is None or j < chunk.end:
@@ -269,8 +270,9 @@ class ParallelVideoReader:
                 if not ok:
                     eof = True
                     break
-                fp = fingerprint(img)
-                tail.append((j, fp))
+                fp = 0 if last and k == 0 else fingerprint(img)
+                if not last:
+                    tail.append((j, fp))
                 f = tracker.process(img, t=self._t(j), index=j, source=self.source_name)
                 if k == 0:
                     self._put(chunk.frames, f)
@@ -507,9 +509,12 @@ def parallel_reader(source: Any, options: TrackerOptions, workers: int | str | N
                     warmup: int | None = None, max_frames: int | None = None,
                     source_name: str | None = None, exact: bool = False,
                     sync: int | None = None) -> ParallelVideoReader | None:
-    """A :class:`ParallelVideoReader` for ``source`` when it pays: a video file (not paced in real
-    time) tracked in video mode with more than one worker and long enough for two chunks; else
-    ``None`` (the caller keeps the sequential path)."""
+    """A :class:`ParallelVideoReader` for ``source`` when it is a video file (not paced in real
+    time) tracked in video mode, else ``None`` (the caller tracks on its own thread).
+
+    With one worker (``workers: 1``, one core, or a clip too short for two chunks) the file is
+    still tracked on a thread of its own: the classifiers, temporal engine and sinks of one frame
+    then run while MediaPipe tracks the next (it releases the GIL), instead of after it."""
     from gesturekit.sources.video import VideoFileSource
 
     if not isinstance(source, VideoFileSource) or source.realtime:
@@ -518,10 +523,7 @@ def parallel_reader(source: Any, options: TrackerOptions, workers: int | str | N
     if opts.mode != "video":
         return None
     n = resolve_workers(workers, live=False)
-    if n <= 1:
-        return None
-    reader = ParallelVideoReader(source.path, opts, n, warmup=warmup,
-                                 source_name=source.name if source_name is None else source_name,
-                                 max_frames=max_frames, fps=source.fps, frame_count=source.frame_count,
-                                 exact=exact, sync=sync)
-    return reader if reader.workers > 1 else None
+    return ParallelVideoReader(source.path, opts, n, warmup=warmup,
+                               source_name=source.name if source_name is None else source_name,
+                               max_frames=max_frames, fps=source.fps, frame_count=source.frame_count,
+                               exact=exact, sync=sync)
