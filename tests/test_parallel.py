@@ -33,14 +33,18 @@ def run_chain(clip, workers, tmp_path, model="lite", **extra):
     ``workers=0``: the sequential reference, every frame tracked on the consumer's thread."""
     out = tmp_path / f"events-{workers}.jsonl"
     settings = Settings.model_validate({
-        "source": {"uri": str(clip)}, "tracker": {"model": model}, "parallel": {"workers": max(workers, 1), **extra},
+        "source": {"uri": str(clip)}, "tracker": {"model": model},
+        "parallel": {"workers": max(workers, 1), "images": True, **extra},
         "sinks": {"out": {"type": "jsonl", "path": str(out)}}})
     frames, events = [], []
     with Chain(settings) as chain:
         items = None if workers else ThreadedReader(chain.open_source())
+        chain.start()
+        pixels = chain.needs_images() if settings.parallel.images is None else settings.parallel.images
         for result in chain.run(items):
             if not result.tail:
-                assert result.frame.image is not None  # pixels travel with every frame
+                # pixels travel with every frame, or with none
+                assert (result.frame.image is not None) == (pixels or not workers)
                 frames.append(result.frame)
             events.extend(result.events)
         reader = chain.reader if workers else items
@@ -197,3 +201,29 @@ def test_stitch_maps_ids_by_position_on_the_overlap():
     assert stitch(prev, warm) == {1: 5, 2: 3}
     far = [Frame(i, i / 25, 640, 480, "c", (_hand(1, 600),)) for i in range(10, 15)]
     assert stitch(prev, far) == {}  # nothing near: a new hand
+
+
+def test_pixels_travel_only_when_something_uses_them(tmp_path):
+    """Without an observer or a frame hook the chunks ahead are not decoded twice and frames carry
+    no pixels, with the same hands; an observer (the annotated video) gets every frame's pixels."""
+    clip = data_file("tracking/asl_hand.25fps.mp4")
+    with_px, events, _, _ = run_chain(clip, 2, tmp_path)
+    bare, bare_events, _, reader = run_chain(clip, 2, tmp_path, images=None)
+    assert reader.workers == 2 and not reader.images
+    assert all(f.image is None for f in bare)
+    assert all(same_output(a, b) for a, b in zip(with_px, bare, strict=True))
+    assert [event_key(e) for e in bare_events] == [event_key(e) for e in events]
+
+    video = tmp_path / "annotated.mp4"
+    settings = Settings.model_validate({
+        "source": {"uri": str(clip)}, "tracker": {"model": "lite"}, "parallel": {"workers": 2},
+        "observers": {"v": {"type": "annotate", "path": str(video)}}})
+    with Chain(settings) as chain:
+        n = sum(1 for r in chain.run() if not r.tail)
+        assert chain.needs_images() and chain.reader.images and chain.reader.workers == 2
+    cap = cv2.VideoCapture(str(video))
+    written = 0
+    while cap.read()[0]:
+        written += 1
+    cap.release()
+    assert n == written == 325

@@ -317,8 +317,17 @@ class Chain:
 
         p = self.settings.parallel
         label = self.settings.source.label if self.settings.source is not None else ""
+        images = self.needs_images() if p.images is None else p.images
         return parallel_reader(source, self.pipeline.tracker_options, p.workers, warmup=p.warmup,
-                               max_frames=max_frames, source_name=label, exact=p.exact, sync=p.sync)
+                               max_frames=max_frames, source_name=label, exact=p.exact, sync=p.sync,
+                               images=images)
+
+    def needs_images(self) -> bool:
+        """Whether anything downstream looks at a frame's pixels: an observer, or a plugin's
+        ``gesturekit_frame`` hook (``parallel.images`` overrides this)."""
+        if self.pipeline is None:
+            return True
+        return bool(self.pipeline.observers) or bool(self.pm.hook.gesturekit_frame.get_hookimpls())
 
     @property
     def dropped(self) -> int:

@@ -108,9 +108,10 @@ def run(args: argparse.Namespace) -> int:
     src = source_overrides(args) or {}
     if args.realtime is None:
         src["realtime"] = True  # a window shows a file at its own pace
-    settings = settings_from_args(args, source=src or None)
+    # the window draws every frame's pixels
+    settings = settings_from_args(args, source=src or None, parallel={"images": True})
     if settings.source is None:
-        settings = settings_from_args(args, source={**src, "uri": "0"})
+        settings = settings_from_args(args, source={**src, "uri": "0"}, parallel={"images": True})
     chain = Chain(settings, default_sink="stdout" if args.events else None)
     check_display()  # after the settings are checked, before a camera is opened
     state, meter = GestureState(), FpsMeter()

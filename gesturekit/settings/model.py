@@ -155,7 +155,10 @@ class ParallelSettings(_Section):
                                                                 "converges (default: from the frame rate)")
     sync: int | None = Field(None, ge=1, le=10000, description="frames the worker before goes on past a chunk's "
                                                                "start to find a frame both trackers give alike "
-                                                               "(default: the warm-up)")
+                                                               "(default: 2)")
+    images: bool | None = Field(None, description="tracked frames carry their pixels (unset: only when an "
+                                                  "observer or a gesturekit_frame hook is there to use them; "
+                                                  "without, chunks are not decoded twice)")
     exact: bool = Field(False, description="hand over only where both trackers agree bit for bit: the "
                                            "sequential result exactly, faster only where hands leave the view")
 

@@ -57,6 +57,10 @@ _END = object()
 #: Fewest frames a chunk may have, as a multiple of the warm-up (shorter clips use fewer workers).
 MIN_CHUNK_WARMUPS = 4
 MIN_CHUNK_FRAMES = 48
+#: Frames the worker before tracks past a chunk's start looking for a frame both trackers give bit
+#: for bit. Two trackers agree as soon as both see no hand; while a hand stays in view they never
+#: converge exactly (docs/tracker.md), so a longer hunt only repeats inference.
+DEFAULT_SYNC = 2
 
 
 def available_cores() -> int:
@@ -168,9 +172,12 @@ class ParallelVideoReader:
     :param fps, frame_count: the file's rate and length when already known (else read here).
     :param sync: frames the worker before goes on past a chunk's start looking for a frame both
         trackers give bit for bit (from there on they agree); without one it hands over after
-        ``sync`` frames anyway, within about a pixel (default: the warm-up).
+        ``sync`` frames anyway, within about a pixel (default :data:`DEFAULT_SYNC`).
     :param exact: hand over only at such a frame: the result is the sequential run's, bit for bit;
         a chunk where the trackers never agree is tracked whole by the worker before (no speed-up).
+    :param images: frames carry their pixels. ``False``: hands only (``image`` is ``None``), and the
+        chunks ahead are not decoded a second time (on a 1080p clip decoding is an eighth of a
+        frame's work).
 
     Use as an iterable, once; :meth:`close` stops the workers. ``dropped`` is always 0 (a file
     never drops frames).
@@ -180,7 +187,8 @@ class ParallelVideoReader:
 
     def __init__(self, path: str, options: TrackerOptions, workers: int, *, warmup: int | None = None,
                  source_name: str = "", max_frames: int | None = None, fps: float | None = None,
-                 frame_count: int | None = None, exact: bool = False, sync: int | None = None) -> None:
+                 frame_count: int | None = None, exact: bool = False, sync: int | None = None,
+                 images: bool = True) -> None:
         self.options = options.resolved(live=False, mode="video")
         if self.options.mode != "video":
             raise ValueError("parallel tracking needs mode='video'")
@@ -197,7 +205,8 @@ class ParallelVideoReader:
         self.max_frames = max_frames
         self.warmup = int(warmup) if warmup else default_warmup(self.fps, self.options)
         self.exact = bool(exact)
-        self.sync = int(sync) if sync else self.warmup
+        self.images = bool(images)
+        self.sync = int(sync) if sync else DEFAULT_SYNC
         bounds = plan_chunks(n, max(1, int(workers)), self.warmup)
         self.chunks = [_Chunk(i, a, b) for i, (a, b) in enumerate(bounds)]
         if max_frames is None:
@@ -275,7 +284,7 @@ class ParallelVideoReader:
                     tail.append((j, fp))
                 f = tracker.process(img, t=self._t(j), index=j, source=self.source_name)
                 if k == 0:
-                    self._put(chunk.frames, f)
+                    self._put(chunk.frames, f if self.images else replace(f, image=None))
                 else:
                     hf = replace(f, image=None)
                     chunk.outputs[j] = hf
@@ -324,7 +333,7 @@ class ParallelVideoReader:
                         break
                     tail.append((j, fingerprint(img)))
                     f = tracker.process(img, t=self._t(j), index=j, source=self.source_name)
-                    self._put(nxt.frames, f)
+                    self._put(nxt.frames, f if self.images else replace(f, image=None))
                     j += 1
                     if seek_ok:
                         theirs = self._output_of(nxt, j - 1)
@@ -336,7 +345,8 @@ class ParallelVideoReader:
                         self.approximate += 1
                     self._put(nxt.frames, ("sync", j - 1))
                     nxt.decide("split", nxt.index)
-                    self._redecode(cap, j, nxt)
+                    if self.images:
+                        self._redecode(cap, j, nxt)
                     return
                 # the whole chunk came from this worker: its own worker's output is not used
                 if seek_ok:
@@ -434,18 +444,20 @@ class ParallelVideoReader:
                 while True:
                     got = self._get(chunk.hands)
                     if got is _END:
-                        if self._get(chunk.images) is not _END:
+                        if self.images and self._get(chunk.images) is not _END:
                             raise GestureKitError(f"{self.path}: parallel decoding gave different frame counts; "
                                                   "set parallel.workers: 1")
                         break
                     hf, fp = got
                     if synced is not None and hf.index <= synced:
                         continue
-                    img = self._get(chunk.images)
-                    if img is _END or img[0] != hf.index or fingerprint(img[1]) != fp:
-                        raise GestureKitError(f"{self.path}: parallel decoding diverged at frame {hf.index}; "
-                                              "set parallel.workers: 1")
-                    f, next_id = _relabel(replace(hf, image=img[1]), ids, next_id)
+                    if self.images:
+                        img = self._get(chunk.images)
+                        if img is _END or img[0] != hf.index or fingerprint(img[1]) != fp:
+                            raise GestureKitError(f"{self.path}: parallel decoding diverged at frame {hf.index}; "
+                                                  "set parallel.workers: 1")
+                        hf = replace(hf, image=img[1])
+                    f, next_id = _relabel(hf, ids, next_id)
                     recent.append(replace(f, image=None))
                     yield SourceItem(f.index, f.t, frame=f, name=f.source)
         except _Stop:
@@ -508,7 +520,7 @@ def stitch(previous: list[Frame], warm: list[Frame], max_distance: float = 0.05)
 def parallel_reader(source: Any, options: TrackerOptions, workers: int | str | None = "auto", *,
                     warmup: int | None = None, max_frames: int | None = None,
                     source_name: str | None = None, exact: bool = False,
-                    sync: int | None = None) -> ParallelVideoReader | None:
+                    sync: int | None = None, images: bool = True) -> ParallelVideoReader | None:
     """A :class:`ParallelVideoReader` for ``source`` when it is a video file (not paced in real
     time) tracked in video mode, else ``None`` (the caller tracks on its own thread).
 
@@ -526,4 +538,4 @@ def parallel_reader(source: Any, options: TrackerOptions, workers: int | str | N
     return ParallelVideoReader(source.path, opts, n, warmup=warmup,
                                source_name=source.name if source_name is None else source_name,
                                max_frames=max_frames, fps=source.fps, frame_count=source.frame_count,
-                               exact=exact, sync=sync)
+                               exact=exact, sync=sync, images=images)
