@@ -118,6 +118,45 @@ class _Stop(Exception):
     """Raised inside a worker when the reader is closed or the worker is cancelled."""
 
 
+class _Prefetch:
+    """A ``cv2.VideoCapture`` read ahead on a thread of its own (a few frames), so that decoding
+    one frame overlaps tracking the one before. For a lone worker with a core to spare."""
+
+    def __init__(self, cap: cv2.VideoCapture, stop: threading.Event, depth: int = 4) -> None:
+        self._cap, self._stop = cap, stop
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, name="gesturekit-decode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ok, img = self._cap.read()
+            except cv2.error:
+                ok, img = False, None
+            while not self._stop.is_set():
+                try:
+                    self._q.put((ok, img), timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if not ok:
+                return
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        while True:
+            try:
+                return self._q.get(timeout=0.1)
+            except queue.Empty:
+                if self._stop.is_set() or not self._thread.is_alive() and self._q.empty():
+                    return False, None
+
+    def release(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+        self._cap.release()
+
+
 @dataclass(eq=False)
 class _Chunk:
     """One chunk and the hand-over between its worker, the worker before it and the consumer.
@@ -254,6 +293,9 @@ class ParallelVideoReader:
         try:
             begin = max(0, chunk.start - (self.warmup if k > 0 else 0))
             cap = self._open(begin)
+            if len(self.chunks) == 1 and available_cores() > 1:
+                # one worker: decode ahead on the spare core (the chunk's only reads are sequential)
+                cap = _Prefetch(cap, threading.Event())
             tracker = Tracker(self.options)
             j = begin
             if k == 0:
