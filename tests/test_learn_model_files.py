@@ -27,21 +27,23 @@ def dataset(tmp_path_factory) -> Path:
     return out
 
 
+def _fit_and_save(dataset: Path, folder: Path, estimator: str, every: int) -> Path:
+    arr = read_dataset(dataset)
+    arr = arr.subset(np.arange(len(arr)) % every == 0)
+    m = train_model(arr, estimator=estimator, augmentation=Augment(copies=0), command="test")
+    return m.save(folder / f"{estimator}.gkm")
+
+
 @pytest.fixture(scope="module")
 def model_file(dataset, tmp_path_factory) -> Path:
-    arr = read_dataset(dataset)
-    arr = arr.subset(np.arange(len(arr)) % 4 == 0)
-    m = train_model(arr, estimator="logreg", augmentation=Augment(copies=0), command="test")
-    return m.save(tmp_path_factory.mktemp("m") / "m.gkm")
+    """A linear model: stored as plain arrays."""
+    return _fit_and_save(dataset, tmp_path_factory.mktemp("m"), "logreg", 4)
 
 
 @pytest.fixture(scope="module")
 def skops_file(dataset, tmp_path_factory) -> Path:
     """A model whose estimator is not linear: stored with skops."""
-    arr = read_dataset(dataset)
-    arr = arr.subset(np.arange(len(arr)) % 8 == 0)
-    m = train_model(arr, estimator="svc", augmentation=Augment(copies=0), command="test")
-    return m.save(tmp_path_factory.mktemp("s") / "s.gkm")
+    return _fit_and_save(dataset, tmp_path_factory.mktemp("s"), "svc", 8)
 
 
 def _member(path: Path) -> str:
