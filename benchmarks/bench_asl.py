@@ -43,8 +43,7 @@ def main() -> int:
         if clf._fast is not None and clf._fast[-1]:  # the plugin's path: only the dist2 + vert blocks
             x = dist_vert_features(kp[i:i + 1], k3[i:i + 1], ["right"])
             t1 = time.perf_counter()
-            mean, scale, coef, intercept, _ = clf._fast
-            ((x - mean) / scale) @ coef.T + intercept
+            clf._fast[0].predict_proba(x)
         else:
             x = model.features(kp[i:i + 1], k3[i:i + 1], ["right"], None)
             t1 = time.perf_counter()

@@ -122,8 +122,8 @@ class _Prefetch:
     """A ``cv2.VideoCapture`` read ahead on a thread of its own (a few frames), so that decoding
     one frame overlaps tracking the one before. For a lone worker with a core to spare."""
 
-    def __init__(self, cap: cv2.VideoCapture, stop: threading.Event, depth: int = 4) -> None:
-        self._cap, self._stop = cap, stop
+    def __init__(self, cap: cv2.VideoCapture, depth: int = 4) -> None:
+        self._cap, self._stop = cap, threading.Event()
         self._q: queue.Queue = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="gesturekit-decode", daemon=True)
         self._thread.start()
@@ -295,7 +295,7 @@ class ParallelVideoReader:
             cap = self._open(begin)
             if len(self.chunks) == 1 and available_cores() > 1:
                 # one worker: decode ahead on the spare core (the chunk's only reads are sequential)
-                cap = _Prefetch(cap, threading.Event())
+                cap = _Prefetch(cap)
             tracker = Tracker(self.options)
             j = begin
             if k == 0:

@@ -38,7 +38,7 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from gesturekit import Detection, Frame, PluginOptions, hookimpl, options
-from gesturekit.learn import LearnedClassifier, linear_from_sklearn
+from gesturekit.learn import LearnedClassifier, LinearPipeline, linear_from_sklearn
 from gesturekit.learn.features import block_columns, dist_vert_features, n_features
 from gesturekit.settings import validate_options
 from gesturekit.values import TemporalSpec
@@ -105,14 +105,12 @@ class ASLClassifier:
         kp = np.array([h.keypoints for h in hands])
         k3 = np.array([h.keypoints3d for h in hands])
         hand = [h.handedness for h in hands]
-        mean, scale, coef, intercept, dist_vert = self._fast
+        linear, dist_vert = self._fast
         if dist_vert:  # the model reads only the dist2 + vert blocks: compute just those
             x = dist_vert_features(kp, k3, hand)
         else:
             x = model.features(kp, k3, hand, None)
-        z = ((x - mean) / scale) @ coef.T + intercept
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        p = z / z.sum(axis=1, keepdims=True)
+        p = linear.predict_proba(x)
         best = p.argmax(axis=1)
         score = p[np.arange(len(p)), best]
         thr = max(model.reject, self.min_score)
@@ -149,24 +147,26 @@ class ASLClassifier:
         return found
 
 
-def _linear_fast_path(pipeline: Any, use_3d: bool = True) -> tuple[Any, ...] | None:
-    """``(mean, scale, coef, intercept, dist_vert)`` of a linear model (a
+def _linear_fast_path(pipeline: Any, use_3d: bool = True) -> tuple[LinearPipeline, bool] | None:
+    """``(linear, dist_vert)`` for a linear model (a
     :class:`~gesturekit.learn.linear.LinearPipeline`, or the StandardScaler + multinomial
     LogisticRegression pipeline it is made from; ``None`` for any other model, which then goes
     through its own ``predict_proba``). ``dist_vert``: every non-zero weight is on the ``dist2``/``vert`` columns (a
     model built with ``--blocks dist2,vert``, see ``scripts/build_asl_model.py``, and ``use_3d``
-    off); the arrays are then cut to those columns, for
+    off); ``linear`` is then cut to those columns, for
     :func:`~gesturekit.learn.features.dist_vert_features`."""
     linear = linear_from_sklearn(pipeline)
     if linear is None:
         return None
-    mean, scale, coef, intercept = linear.mean_, linear.scale_, linear.coef_, linear.intercept_
+    coef = linear.coef_
     if coef.shape[1] == n_features() and not use_3d:
         cols = block_columns(("dist2", "vert"))
         rest = np.setdiff1d(np.arange(coef.shape[1]), cols)
         if not coef[:, rest].any():
-            return mean[cols], scale[cols], np.ascontiguousarray(coef[:, cols]), intercept, True
-    return mean, scale, coef, intercept, False
+            cut = LinearPipeline(linear.classes_, linear.mean_[cols], linear.scale_[cols],
+                                 np.ascontiguousarray(coef[:, cols]), linear.intercept_)
+            return cut, True
+    return linear, False
 
 
 @options(ASLOptions)
